@@ -1,0 +1,103 @@
+//! HTTP calls to the server: the Server API for setup and load, and logging users in.
+
+use crate::server::Creds;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+
+/// A pooled HTTP client for one server and app.
+#[derive(Clone)]
+pub struct Api {
+    http: Client<HttpConnector, Full<Bytes>>,
+    base: String,
+    creds: Creds,
+}
+
+/// A logged-in user.
+#[derive(Clone, Debug)]
+pub struct Login {
+    /// TapTalk user id.
+    pub user_id: String,
+    /// Access token.
+    pub access: String,
+}
+
+impl Api {
+    /// A client for `addr`.
+    pub fn new(addr: SocketAddr, creds: Creds) -> Self {
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        let http = Client::builder(TokioExecutor::new()).pool_max_idle_per_host(1024).build(connector);
+        Api { http, base: format!("http://{addr}"), creds }
+    }
+
+    async fn post(&self, path: &str, headers: &[(&str, &str)], body: String) -> Result<Value, String> {
+        let mut req = hyper::Request::post(format!("{}{path}", self.base));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let req = req.body(Full::new(Bytes::from(body))).map_err(|e| e.to_string())?;
+        let res = self.http.request(req).await.map_err(|e| e.to_string())?;
+        let bytes = res.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+        let env: Value = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+        if env["status"] != 200 {
+            return Err(format!("{path}: {env}"));
+        }
+        Ok(env["data"].clone())
+    }
+
+    /// A Server API call whose answer is only checked for success (no JSON parsing, so the
+    /// load generator stays cheap); returns the answer's size.
+    pub async fn server_check(&self, path: &str, body: Value) -> Result<usize, String> {
+        let req = hyper::Request::post(format!("{}{path}", self.base))
+            .header("Server-Key", &self.creds.server_key)
+            .body(Full::new(Bytes::from(body.to_string())))
+            .map_err(|e| e.to_string())?;
+        let res = self.http.request(req).await.map_err(|e| e.to_string())?;
+        let bytes = res.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+        if bytes.starts_with(br#"{"status":200,"#) { Ok(bytes.len()) } else { Err(format!("{path}: failed")) }
+    }
+
+    /// A Server API call; returns `data`.
+    pub async fn server(&self, path: &str, body: Value) -> Result<Value, String> {
+        self.post(path, &[("Server-Key", &self.creds.server_key)], body.to_string()).await
+    }
+
+    /// Creates the user `xc` (if new) and logs it in with a ticket.
+    pub async fn login(&self, xc: &str) -> Result<Login, String> {
+        let t = self.server("/v1/server/auth_ticket/request", json!({"xcUserID": xc, "fullName": xc})).await?;
+        let bearer = format!("Bearer {}", t["ticket"].as_str().unwrap_or_default());
+        let d = self
+            .post(
+                "/v1/auth/access_token/request",
+                &[("App-Key", &self.creds.app_key), ("Authorization", &bearer)],
+                "\"\"".into(),
+            )
+            .await?;
+        Ok(Login {
+            user_id: d["user"]["userID"].as_str().unwrap_or_default().to_string(),
+            access: d["accessToken"].as_str().unwrap_or_default().to_string(),
+        })
+    }
+
+    /// A client API call as `login`; returns `data`.
+    pub async fn client(&self, login: &Login, path: &str, body: Value) -> Result<Value, String> {
+        let bearer = format!("Bearer {}", login.access);
+        self.post(path, &[("App-Key", &self.creds.app_key), ("Authorization", &bearer)], body.to_string()).await
+    }
+
+    /// The `/connect` path and query for a user, as the web SDK sends it.
+    pub fn connect_path(&self, login: &Login) -> String {
+        let key: String = self
+            .creds
+            .app_key
+            .bytes()
+            .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+            .collect();
+        format!("/connect?app_key={key}&authorization=Bearer%20{}&device_platform=web", login.access)
+    }
+}

@@ -1,0 +1,89 @@
+//! `fanout`: rooms of many members, all connected; one member of each room sends as fast as
+//! its window allows and every member receives each message.
+
+use crate::api::Api;
+use crate::load;
+use crate::report::{Latency, Outcome};
+use crate::server::Server;
+use crate::traffic::Traffic;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Unacknowledged messages a room's sender may have out.
+const WINDOW: usize = 64;
+
+/// Runs the scenario.
+pub async fn run(
+    server: &Server,
+    rooms: usize,
+    members: usize,
+    secs: u64,
+    sources: usize,
+    enforce: bool,
+) -> Result<Outcome, String> {
+    let api = Api::new(server.addr, server.creds.clone());
+    let logins = load::logins(&api, "fan-", rooms * members, 64).await?;
+    let mut room_ids = Vec::new();
+    for r in 0..rooms {
+        let xcs: Vec<String> = (0..members).map(|m| format!("fan-{}", r * members + m)).collect();
+        let d = api
+            .server(
+                "/v1/server/room/create_or_update",
+                json!({"xcRoomID": format!("fanout-{r}"), "type": 2, "name": format!("Room {r}"), "participantXCUserIDs": xcs}),
+            )
+            .await?;
+        room_ids.push(d["room"]["roomID"].as_str().unwrap_or_default().to_string());
+    }
+    let who: Vec<usize> = (0..rooms * members).collect();
+    let (conns, _) = load::connect_all(&api, server.addr, &logins, &who, sources, 256).await?;
+    let traffic = Arc::new(Traffic::start(conns, WINDOW));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    traffic.reset();
+    // Connection r * members sends in room r; the others only receive.
+    let senders: Vec<(String, u8)> = (0..rooms * members)
+        .map(|i| if i % members == 0 { (room_ids[i / members].clone(), 2) } else { (String::new(), 0) })
+        .collect();
+    let started = Instant::now();
+    let sent = closed_loop_senders(&traffic, &senders, secs).await;
+    let elapsed = started.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (delivered, duplicates, latency) = traffic.deliveries();
+    let acks = traffic.ack_latency().len();
+    let per_s = (delivered + acks) as f64 / elapsed;
+    let exactly_once = delivered == sent * (members as u64 - 1) && duplicates == 0;
+    Ok(Outcome {
+        scenario: "fanout".into(),
+        load: json!({"rooms": rooms, "members_per_room": members, "connections": rooms * members, "senders": rooms,
+                     "window_per_sender": WINDOW, "seconds": secs, "sources": sources}),
+        metrics: json!({"messages_sent": sent, "deliveries": delivered + acks, "duplicates": duplicates,
+                        "deliveries_per_s": per_s.round(), "latency": Latency::of(&latency)}),
+        target: ">= 250,000 deliveries per second".into(),
+        met: enforce.then_some(per_s >= 250_000.0),
+        exactly_once: Some(exactly_once),
+    })
+}
+
+/// Sends from the connections that have a room, as fast as their windows allow, for `secs`.
+async fn closed_loop_senders(traffic: &Arc<Traffic>, rooms: &[(String, u8)], secs: u64) -> u64 {
+    let only: Vec<usize> = rooms.iter().enumerate().filter(|(_, r)| !r.0.is_empty()).map(|(i, _)| i).collect();
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let tasks: Vec<_> = only
+        .into_iter()
+        .map(|conn| {
+            let (t, (room, kind)) = (traffic.clone(), rooms[conn].clone());
+            tokio::spawn(async move {
+                let mut sent = 0;
+                while Instant::now() < deadline && t.send(conn, &room, kind, sent, None).await {
+                    sent += 1;
+                }
+                sent
+            })
+        })
+        .collect();
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.unwrap_or(0);
+    }
+    total
+}

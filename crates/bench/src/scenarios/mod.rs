@@ -1,0 +1,7 @@
+//! The load scenarios. Each runs against a fresh server and returns an [`Outcome`](crate::report::Outcome).
+
+pub mod direct;
+pub mod durable;
+pub mod fanout;
+pub mod idle;
+pub mod server_api;

@@ -1,0 +1,100 @@
+//! The server under test: a `palaver serve` this tool starts on a fresh data directory (so it
+//! knows the process and can read its memory), or one already running.
+
+use serde_json::Value;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// App credentials the load uses.
+#[derive(Clone, Debug)]
+pub struct Creds {
+    /// `Server-Key` header value.
+    pub server_key: String,
+    /// `App-Key` header value.
+    pub app_key: String,
+}
+
+/// A server to drive.
+pub struct Server {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// The app's credentials.
+    pub creds: Creds,
+    child: Option<Child>,
+    data_dir: Option<PathBuf>,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(18080)
+}
+
+impl Server {
+    /// Starts `bin` on a fresh data directory with `config` (TOML) and waits until it answers.
+    pub fn spawn(bin: &str, config: &str) -> Result<Server, String> {
+        let dir = std::env::temp_dir().join(format!("palaver-bench-{}-{}", std::process::id(), free_port()));
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        std::fs::write(dir.join("palaver.toml"), config).map_err(|e| e.to_string())?;
+        let out = Command::new(bin)
+            .args(["app", "create", "--name", "bench", "--json", "--data-dir"])
+            .arg(&dir)
+            .output()
+            .map_err(|e| format!("cannot run {bin}: {e}"))?;
+        if !out.status.success() {
+            return Err(format!("app create failed: {}", String::from_utf8_lossy(&out.stderr)));
+        }
+        let v: Value = serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
+        let creds = Creds {
+            server_key: v["server_key"].as_str().unwrap_or_default().to_string(),
+            app_key: v["app_key"].as_str().unwrap_or_default().to_string(),
+        };
+        let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().map_err(|e| format!("{e}"))?;
+        let child = Command::new(bin)
+            .args(["serve", "--listen", &addr.to_string(), "--config"])
+            .arg(dir.join("palaver.toml"))
+            .arg("--data-dir")
+            .arg(&dir)
+            .env("PALAVER_LOG", std::env::var("PALAVER_LOG").unwrap_or_else(|_| "warn".into()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| format!("cannot start {bin}: {e}"))?;
+        let server = Server { addr, creds, child: Some(child), data_dir: Some(dir) };
+        let started = Instant::now();
+        while std::net::TcpStream::connect(addr).is_err() {
+            if started.elapsed() > Duration::from_secs(30) {
+                return Err("the server did not start".into());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(server)
+    }
+
+    /// The server's resident memory in KiB, when this tool started it.
+    pub fn rss_kib(&self) -> Option<u64> {
+        let pid = self.child.as_ref()?.id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        if let Some(dir) = self.data_dir.take() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}

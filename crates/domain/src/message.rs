@@ -1,0 +1,177 @@
+//! Messages. Content is stored in plaintext; the TapTalk face encrypts it on the way out.
+
+use crate::ids::{AppId, MessageId, RoomId, UserId};
+use serde::{Deserialize, Serialize};
+
+/// TapTalk message type codes Palaver gives meaning to.
+pub struct MessageKind;
+
+impl MessageKind {
+    /// Plain text.
+    pub const TEXT: i64 = 1001;
+    /// Image(s).
+    pub const IMAGE: i64 = 1002;
+    /// Video.
+    pub const VIDEO: i64 = 1003;
+    /// File.
+    pub const FILE: i64 = 1004;
+    /// Products.
+    pub const PRODUCTS: i64 = 2001;
+    /// A Qiscus message type with no TapTalk equivalent; `data` holds its payload.
+    pub const QISCUS_OTHER: i64 = 3000;
+    /// System message (membership changes and the like).
+    pub const SYSTEM: i64 = 9001;
+
+    /// Whether the Server API may send this type: 1001, 1002, 2001 or a customer 3xxx type.
+    pub fn allowed_for_server_api(kind: i64) -> bool {
+        matches!(kind, Self::TEXT | Self::IMAGE | Self::PRODUCTS) || (3000..=3999).contains(&kind)
+    }
+
+    /// Whether clients may edit messages of this type (text, and captions of image/video).
+    pub fn editable(kind: i64) -> bool {
+        matches!(kind, Self::TEXT | Self::IMAGE | Self::VIDEO)
+    }
+
+    /// The Qiscus type a TapTalk type is shown as.
+    pub fn qiscus_type(kind: i64) -> &'static str {
+        match kind {
+            Self::TEXT => "text",
+            Self::SYSTEM => "system_event",
+            _ => "custom",
+        }
+    }
+
+    /// The TapTalk type a Qiscus type is shown as.
+    pub fn from_qiscus_type(qtype: &str) -> i64 {
+        match qtype {
+            "text" => Self::TEXT,
+            "system_event" => Self::SYSTEM,
+            _ => Self::QISCUS_OTHER,
+        }
+    }
+}
+
+/// Delivery state of a message as seen by its sender, derived from the other participants'
+/// read and delivered pointers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageStatus {
+    /// Some other participant received it.
+    pub delivered: bool,
+    /// Some other participant read it.
+    pub read: bool,
+}
+
+/// A message as stored.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    /// Server id; increasing across the whole store.
+    pub id: MessageId,
+    /// Owning app.
+    pub app: AppId,
+    /// Room it belongs to.
+    pub room: RoomId,
+    /// Sender.
+    pub sender: UserId,
+    /// Client-chosen id, unique per room; a repeated send returns the stored message.
+    pub local_id: String,
+    /// TapTalk type code.
+    pub kind: i64,
+    /// Qiscus type name.
+    pub qtype: String,
+    /// Text content.
+    pub body: String,
+    /// Payload: TapTalk `data` (a string, usually JSON), Qiscus `payload` as JSON text.
+    pub data: String,
+    /// Qiscus `extras` as JSON text, empty when none.
+    pub extras: String,
+    /// TapTalk filter id.
+    pub filter_id: String,
+    /// Hidden messages are not shown in lists nor counted as unread.
+    pub is_hidden: bool,
+    /// TapTalk `quote` object as JSON text (plaintext content), empty when none.
+    pub quote: String,
+    /// TapTalk `replyTo` object as JSON text, empty when none.
+    pub reply_to: String,
+    /// TapTalk `forwardFrom` object as JSON text, empty when none.
+    pub forward_from: String,
+    /// System message action, e.g. `room/addParticipant`.
+    pub action: String,
+    /// System message target as JSON text, empty when none.
+    pub target: String,
+    /// Whether the content was edited.
+    pub is_edited: bool,
+    /// Deletion time for everyone, Unix ms; 0 when not deleted.
+    pub deleted: i64,
+    /// Creation time, Unix ms.
+    pub created: i64,
+    /// Last change, Unix ms.
+    pub updated: i64,
+    /// Change sequence: rises on every change, the cursor for catching up.
+    pub change_seq: i64,
+    /// Delivery state, derived when read from the store.
+    pub status: MessageStatus,
+}
+
+impl Message {
+    /// Whether the message was deleted for everyone.
+    pub fn is_deleted(&self) -> bool {
+        self.deleted > 0
+    }
+}
+
+/// Splits `text` into pieces of at most `max` characters; an empty text gives no pieces.
+pub fn split_chars(text: &str, max: usize) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    chars.chunks(max.max(1)).map(|c| c.iter().collect()).collect()
+}
+
+/// Splits a body and data that may be too long into `(body, data)` parts of at most the
+/// given lengths. There is always at least one part; the last part carries the tail of each.
+pub fn split_content(body: &str, data: &str, max_body: usize, max_data: usize) -> Vec<(String, String)> {
+    let bodies = split_chars(body, max_body);
+    let datas = split_chars(data, max_data);
+    let n = bodies.len().max(datas.len()).max(1);
+    // Align both sequences to the end so the final part holds the last piece of each.
+    let pick = |v: &Vec<String>, i: usize| -> String {
+        let offset = n - v.len();
+        if i >= offset { v[i - offset].clone() } else { String::new() }
+    };
+    (0..n).map(|i| (pick(&bodies, i), pick(&datas, i))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_content_is_one_part() {
+        assert_eq!(split_content("hi", "", 4000, 4000), vec![("hi".to_string(), String::new())]);
+    }
+
+    #[test]
+    fn long_body_splits_on_characters_not_bytes() {
+        let body = "é".repeat(9);
+        let parts = split_content(&body, "", 4, 4);
+        assert_eq!(parts.len(), 3);
+        assert_eq!(parts.iter().map(|p| p.0.chars().count()).collect::<Vec<_>>(), vec![4, 4, 1]);
+        assert_eq!(parts.iter().map(|p| p.0.as_str()).collect::<String>(), body);
+    }
+
+    #[test]
+    fn data_longer_than_body_keeps_both_tails_in_the_last_part() {
+        let parts = split_content("ab", "0123456789", 4, 4);
+        assert_eq!(parts.len(), 3);
+        assert_eq!(parts[2], ("ab".to_string(), "89".to_string()));
+        assert_eq!(parts[0], (String::new(), "0123".to_string()));
+    }
+
+    #[test]
+    fn server_api_types() {
+        for ok in [1001, 1002, 2001, 3000, 3123, 3999] {
+            assert!(MessageKind::allowed_for_server_api(ok), "{ok}");
+        }
+        for bad in [0, 1003, 2002, 4000, 9001, 2999] {
+            assert!(!MessageKind::allowed_for_server_api(bad), "{bad}");
+        }
+    }
+}

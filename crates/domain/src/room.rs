@@ -1,0 +1,153 @@
+//! Rooms and their participants.
+
+use crate::ids::{AppId, RoomId, UserId};
+use crate::user::User;
+use serde::{Deserialize, Serialize};
+
+/// The four room types, numbered as TapTalk numbers them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(into = "i64", try_from = "i64")]
+pub enum RoomType {
+    /// One-to-one room between two users (Qiscus `single`).
+    Personal = 1,
+    /// Group room.
+    Group = 2,
+    /// Channel (Qiscus public channel).
+    Channel = 3,
+    /// Transaction room (TapTalk), behaves like a group.
+    Transaction = 4,
+}
+
+impl RoomType {
+    /// The numeric code used on the wire and in the database.
+    pub fn code(self) -> i64 {
+        self as i64
+    }
+
+    /// Parses the numeric code.
+    pub fn from_code(code: i64) -> Option<Self> {
+        match code {
+            1 => Some(Self::Personal),
+            2 => Some(Self::Group),
+            3 => Some(Self::Channel),
+            4 => Some(Self::Transaction),
+            _ => None,
+        }
+    }
+}
+
+impl From<RoomType> for i64 {
+    fn from(t: RoomType) -> i64 {
+        t.code()
+    }
+}
+
+impl TryFrom<i64> for RoomType {
+    type Error = String;
+    fn try_from(code: i64) -> Result<Self, String> {
+        Self::from_code(code).ok_or_else(|| format!("unknown room type {code}"))
+    }
+}
+
+/// A room as stored.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Room {
+    /// Internal numeric id.
+    pub id: RoomId,
+    /// Owning app.
+    pub app: AppId,
+    /// Room type.
+    pub kind: RoomType,
+    /// For personal rooms, the two user ids, smaller first.
+    pub personal_pair: Option<(UserId, UserId)>,
+    /// The customer's id for the room (TapTalk `xcRoomID`, Qiscus `unique_id`/`room_channel_id`).
+    pub xc_room_id: Option<String>,
+    /// Room name; empty for personal rooms, whose name is the partner's name.
+    pub name: String,
+    /// Thumbnail photo URL.
+    pub photo_thumb: String,
+    /// Full-size photo URL.
+    pub photo_full: String,
+    /// Colour code in hex.
+    pub color: String,
+    /// Qiscus `room_options`: a JSON text.
+    pub options: String,
+    /// Tags set through the TapTalk Server API.
+    pub tags: Vec<String>,
+    /// Role codes whose users count as participants.
+    pub participant_roles: Vec<String>,
+    /// Whether new messages are refused.
+    pub is_locked: bool,
+    /// When the room was locked, Unix ms, 0 when unlocked.
+    pub locked_time: i64,
+    /// Creation time, Unix ms.
+    pub created: i64,
+    /// Last change, Unix ms.
+    pub updated: i64,
+    /// Deletion time, Unix ms; 0 while the room exists.
+    pub deleted: i64,
+}
+
+impl Room {
+    /// The TapTalk `roomID`: `"<min>-<max>"` for personal rooms, the numeric id otherwise.
+    pub fn tap_room_id(&self) -> String {
+        match self.personal_pair {
+            Some((a, b)) => personal_key(a, b),
+            None => self.id.0.to_string(),
+        }
+    }
+
+    /// Whether the room was deleted.
+    pub fn is_deleted(&self) -> bool {
+        self.deleted > 0
+    }
+
+    /// For a personal room, the participant that is not `me`.
+    pub fn partner_of(&self, me: UserId) -> Option<UserId> {
+        self.personal_pair.map(|(a, b)| if a == me { b } else { a })
+    }
+}
+
+/// The personal-room key of two users: smaller id, dash, larger id (compared as numbers).
+pub fn personal_key(a: UserId, b: UserId) -> String {
+    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    format!("{}-{}", lo.0, hi.0)
+}
+
+/// Parses a personal-room key back into its two user ids.
+pub fn parse_personal_key(key: &str) -> Option<(UserId, UserId)> {
+    let (a, b) = key.split_once('-')?;
+    let (a, b) = (a.parse().ok()?, b.parse().ok()?);
+    (a <= b).then_some((UserId(a), UserId(b)))
+}
+
+/// How a caller names a room: by internal id, personal key or external id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RoomRef {
+    /// Internal numeric id.
+    Id(RoomId),
+    /// Personal room of two users.
+    Personal(UserId, UserId),
+    /// The customer's external id.
+    Xc(String),
+}
+
+impl RoomRef {
+    /// Reads a TapTalk `roomID`: a personal key or a numeric id.
+    pub fn from_tap_room_id(s: &str) -> Option<Self> {
+        if s.contains('-') {
+            parse_personal_key(s).map(|(a, b)| Self::Personal(a, b))
+        } else {
+            s.parse().ok().map(|id| Self::Id(RoomId(id)))
+        }
+    }
+}
+
+/// A participant of a room with the user's profile.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Participant {
+    /// The user.
+    pub user: User,
+    /// Whether the user administers the room.
+    pub is_admin: bool,
+}

@@ -1,0 +1,116 @@
+//! Validation of Qiscus parameters (notes section 8); every failure is a 400 naming the
+//! parameter.
+
+use crate::envelope::ApiError;
+use crate::params::Params;
+use palaver_domain::limits::{MAX_EXTERNAL_ID_CHARS, MAX_GROUP_PARTICIPANTS};
+
+/// Most user ids one request may list (participants, targets of (de)activation).
+pub const MAX_USERS_PER_CALL: usize = MAX_GROUP_PARTICIPANTS;
+/// Most rooms one request may ask about.
+pub const MAX_ROOMS_PER_CALL: usize = 100;
+
+fn id_length(value: &str, name: &str) -> Result<(), ApiError> {
+    let n = value.chars().count();
+    if (1..=MAX_EXTERNAL_ID_CHARS).contains(&n) && !value.chars().any(char::is_control) {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!("Param '{name}' must be 1 to {MAX_EXTERNAL_ID_CHARS} characters")))
+    }
+}
+
+/// A user id for a new user: letters, digits and `. - _ @` only (Qiscus' rule).
+pub fn new_user_id(p: &Params, name: &str) -> Result<String, ApiError> {
+    let id = p.req_str(name)?;
+    id_length(&id, name)?;
+    if !id.chars().all(|c| c.is_ascii_alphanumeric() || ".-_@".contains(c)) {
+        return Err(ApiError::bad_request(format!("Param '{name}' may contain only letters, digits and . - _ @")));
+    }
+    Ok(id)
+}
+
+/// A user id naming an existing user. Only the length is checked: users created through
+/// the TapTalk API may use other characters.
+pub fn user_ref(p: &Params, name: &str) -> Result<String, ApiError> {
+    let id = p.req_str(name)?;
+    id_length(&id, name)?;
+    Ok(id)
+}
+
+/// A non-empty list of user ids naming existing users, at most [`MAX_USERS_PER_CALL`].
+pub fn user_refs(p: &Params, name: &str) -> Result<Vec<String>, ApiError> {
+    let ids = p.req_list(name)?;
+    if ids.len() > MAX_USERS_PER_CALL {
+        return Err(ApiError::bad_request(format!("Param '{name}' lists more than {MAX_USERS_PER_CALL} users")));
+    }
+    for id in &ids {
+        id_length(id, name)?;
+    }
+    Ok(ids)
+}
+
+/// A room id: a numeric id or a unique id.
+pub fn room_ref(p: &Params, name: &str) -> Result<String, ApiError> {
+    let id = p.req_str(name)?;
+    id_length(&id, name)?;
+    Ok(id)
+}
+
+/// A list of room ids or unique ids that may be absent, at most [`MAX_ROOMS_PER_CALL`].
+pub fn room_refs(p: &Params, name: &str) -> Result<Vec<String>, ApiError> {
+    let ids = p.opt_list(name)?.unwrap_or_default();
+    if ids.len() > MAX_ROOMS_PER_CALL {
+        return Err(ApiError::bad_request(format!("Param '{name}' lists more than {MAX_ROOMS_PER_CALL} rooms")));
+    }
+    for id in &ids {
+        id_length(id, name)?;
+    }
+    Ok(ids)
+}
+
+/// A channel unique id: it becomes part of MQTT topic names, so no `#`, `+`, `/` or spaces.
+pub fn unique_id(value: &str, name: &str) -> Result<(), ApiError> {
+    id_length(value, name)?;
+    if value.chars().any(|c| matches!(c, '#' | '+' | '/') || c.is_whitespace()) {
+        return Err(ApiError::bad_request(format!("Param '{name}' cannot contain '#', '+', '/' or spaces")));
+    }
+    Ok(())
+}
+
+/// Checks a text's length in characters.
+pub fn max_chars(value: &str, name: &str, max: usize) -> Result<(), ApiError> {
+    if value.chars().count() > max {
+        return Err(ApiError::bad_request(format!("Param '{name}' is longer than {max} characters")));
+    }
+    Ok(())
+}
+
+/// A page request: `page` counts from 1, `limit` is capped at `max` (Qiscus coerces larger
+/// limits instead of refusing them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Paging {
+    /// Page number, from 1.
+    pub page: i64,
+    /// Rows per page.
+    pub limit: i64,
+}
+
+impl Paging {
+    /// Reads `page` and `limit`.
+    pub fn read(p: &Params, default_limit: i64, max: i64) -> Result<Self, ApiError> {
+        let page = p.opt_int("page")?.unwrap_or(1);
+        if page < 1 {
+            return Err(ApiError::bad_request("Param 'page' must be 1 or more"));
+        }
+        let limit = p.opt_int("limit")?.unwrap_or(default_limit);
+        if limit < 1 {
+            return Err(ApiError::bad_request("Param 'limit' must be 1 or more"));
+        }
+        Ok(Self { page, limit: limit.min(max) })
+    }
+
+    /// Rows to skip.
+    pub fn offset(&self) -> i64 {
+        (self.page - 1).saturating_mul(self.limit)
+    }
+}

@@ -1,0 +1,183 @@
+//! `palaver`: run the server, manage apps, run migrations.
+
+use clap::{Parser, Subcommand};
+use palaver_core::{AppCredentials, Core, CoreConfig};
+use palaver_server::Application;
+use palaver_server::config::{DbArgs, ServeArgs, Settings, resolve_db};
+use palaver_store::StoreOptions;
+use std::process::ExitCode;
+
+/// mimalloc instead of the system allocator: the server allocates many small, short-lived
+/// strings per request; measured about 10% more room-list throughput and a smaller footprint.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Palaver: a self-hosted chat server speaking the TapTalk.io and Qiscus APIs.
+#[derive(Parser, Debug)]
+#[command(name = "palaver", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Options of `serve`, the default command.
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the server (the default).
+    Serve(ServeArgs),
+    /// Manage apps (tenants).
+    App {
+        #[command(subcommand)]
+        command: AppCommand,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate(DbArgs),
+}
+
+#[derive(Subcommand, Debug)]
+enum AppCommand {
+    /// Create an app and print its credentials (secrets are shown only this once).
+    Create {
+        /// Unique name: letters, digits, '-', '_' or '.'.
+        #[arg(long)]
+        name: String,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// List apps, without secrets.
+    List {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("PALAVER_LOG").unwrap_or_else(|_| "info".into()))
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            None => serve(cli.serve).await,
+            Some(Command::Serve(args)) => serve(args).await,
+            Some(Command::App { command: AppCommand::Create { name, json, db } }) => create_app(&db, &name, json).await,
+            Some(Command::App { command: AppCommand::List { json, db } }) => list_apps(&db, json).await,
+            Some(Command::Migrate(db)) => migrate(&db).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Opens the database (running migrations) for a one-off command.
+async fn open_core(db: &DbArgs) -> Result<Core, String> {
+    let (data_dir, backend, _) = resolve_db(db)?;
+    let config = CoreConfig { data_dir, ..CoreConfig::default() };
+    let options = StoreOptions { readers: 1, ..StoreOptions::default() };
+    Core::open(backend, options, config).await.map_err(|e| format!("cannot open the database: {e}"))
+}
+
+async fn migrate(db: &DbArgs) -> Result<(), String> {
+    let core = open_core(db).await?;
+    core.close().await;
+    eprintln!("migrations are up to date");
+    Ok(())
+}
+
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    let settings = Settings::resolve(&args)?;
+    let app = Application::build(settings).await?;
+    if let Some(creds) = app.default_app() {
+        print_credentials(creds, "Created the app \"default\"");
+    }
+    let scheme = if app.is_tls() { "https" } else { "http" };
+    tracing::info!("Palaver is listening on {scheme}://{}", app.local_addr());
+    app.run_until_stopped(shutdown_signal()).await;
+    tracing::info!("Palaver stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+fn print_credentials(c: &AppCredentials, title: &str) {
+    println!(
+        "{title} (id {}). Its secrets are shown only this once:\n\
+         \x20 TapTalk  Server-Key header: {}\n\
+         \x20 TapTalk  App-Key header:    {}\n\
+         \x20 Qiscus   QISCUS-SDK-APP-ID: {}\n\
+         \x20 Qiscus   QISCUS-SDK-SECRET: {}",
+        c.app_id, c.server_key, c.app_key, c.qiscus_app_id, c.qiscus_secret
+    );
+}
+
+async fn create_app(db: &DbArgs, name: &str, json: bool) -> Result<(), String> {
+    let core = open_core(db).await?;
+    let created = core.create_app(name).await;
+    core.close().await;
+    let creds = created.map_err(|e| e.to_string())?;
+    if json {
+        println!("{}", serde_json::to_string(&creds).map_err(|e| e.to_string())?);
+    } else {
+        print_credentials(&creds, &format!("Created the app {name:?}"));
+    }
+    Ok(())
+}
+
+async fn list_apps(db: &DbArgs, json: bool) -> Result<(), String> {
+    let core = open_core(db).await?;
+    let apps = core.list_apps().await;
+    core.close().await;
+    let apps = apps.map_err(|e| e.to_string())?;
+    if json {
+        println!("{}", serde_json::to_string(&apps).map_err(|e| e.to_string())?);
+    } else {
+        for a in apps {
+            println!(
+                "{}\t{}\tserver key {}\tapp key {}\tqiscus {}",
+                a.app_id, a.name, a.server_key_id, a.app_key_id, a.qiscus_app_id
+            );
+        }
+    }
+    Ok(())
+}

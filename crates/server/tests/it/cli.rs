@@ -1,0 +1,92 @@
+//! The `palaver` binary's contract: app management output and first start.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn palaver() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_palaver"))
+}
+
+#[test]
+fn app_create_prints_credentials_as_json_and_app_list_hides_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let out =
+        palaver().args(["app", "create", "--name", "shop", "--json", "--data-dir"]).arg(dir.path()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let creds: Value = serde_json::from_slice(&out.stdout).expect("one JSON object on stdout");
+    for key in [
+        "app_id",
+        "server_key",
+        "server_key_id",
+        "server_key_secret",
+        "app_key",
+        "app_key_id",
+        "app_key_secret",
+        "qiscus_app_id",
+        "qiscus_secret",
+    ] {
+        assert!(creds.get(key).is_some(), "missing {key}");
+    }
+    let decoded =
+        base64::Engine::decode(&base64::engine::general_purpose::STANDARD, creds["server_key"].as_str().unwrap())
+            .unwrap();
+    assert_eq!(
+        String::from_utf8(decoded).unwrap(),
+        format!("{}:{}", creds["server_key_id"].as_str().unwrap(), creds["server_key_secret"].as_str().unwrap())
+    );
+
+    let again =
+        palaver().args(["app", "create", "--name", "shop", "--json", "--data-dir"]).arg(dir.path()).output().unwrap();
+    assert!(!again.status.success(), "app names are unique");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+
+    let list = palaver().args(["app", "list", "--json", "--data-dir"]).arg(dir.path()).output().unwrap();
+    assert!(list.status.success());
+    let text = String::from_utf8(list.stdout).unwrap();
+    let apps: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(apps[0]["name"], "shop");
+    assert!(
+        !text.contains(creds["server_key_secret"].as_str().unwrap()) && !text.contains("secret"),
+        "no secrets in the list: {text}"
+    );
+}
+
+#[test]
+fn first_start_prints_the_default_credentials_and_sigterm_stops_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = palaver()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut banner = String::new();
+    for _ in 0..5 {
+        stdout.read_line(&mut banner).unwrap();
+    }
+    assert!(banner.contains("Created the app \"default\""), "{banner}");
+    assert!(banner.contains("Server-Key header:") && banner.contains("QISCUS-SDK-SECRET:"), "{banner}");
+    // Wait until it listens, then stop it the way a service manager does.
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let started = Instant::now();
+    let mut line = String::new();
+    while !line.contains("listening") {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "server exited early");
+        assert!(started.elapsed() < Duration::from_secs(30));
+    }
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "graceful shutdown exits 0: {status}");
+
+    // A second start on the same data finds the app and prints no secrets.
+    let out = palaver().args(["app", "list", "--json", "--data-dir"]).arg(dir.path()).output().unwrap();
+    let apps: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(apps.as_array().unwrap().len(), 1);
+    assert_eq!(apps[0]["name"], "default");
+}

@@ -1,0 +1,277 @@
+//! Several nodes: `palaver serve` processes sharing one PostgreSQL database and NATS. Runs
+//! when `PALAVER_TEST_DATABASE_URL` and `PALAVER_TEST_NATS_URL` are set (CI sets both).
+
+use crate::client_support::{body_of, personal, sdk_message};
+use crate::support::{Endpoint, fresh_schema};
+use palaver_core::AppCredentials;
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+fn cluster_env() -> Option<(String, String)> {
+    let db = std::env::var("PALAVER_TEST_DATABASE_URL").ok().filter(|v| !v.is_empty())?;
+    let nats = std::env::var("PALAVER_TEST_NATS_URL").ok().filter(|v| !v.is_empty())?;
+    Some((db, nats))
+}
+
+/// A `palaver serve` process.
+struct Node {
+    child: Child,
+    addr: SocketAddr,
+    args: Vec<String>,
+}
+
+impl Node {
+    fn start(args: &[String]) -> Node {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_palaver"))
+            .arg("serve")
+            .args(args)
+            .args(["--listen", "127.0.0.1:0"])
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("palaver starts");
+        let (tx, rx) = mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(addr) = line.split("listening on http://").nth(1) {
+                    let _ = tx.send(addr.trim().to_string());
+                }
+            }
+        });
+        let addr = rx.recv_timeout(Duration::from_secs(30)).expect("the node listens").parse().unwrap();
+        Node { child, addr, args: args.to_vec() }
+    }
+
+    /// SIGKILL: no shutdown, no flush, nothing.
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A fresh schema, an app in it, and the arguments of a node using them.
+async fn cluster(nats: &str) -> (Vec<String>, AppCredentials, String) {
+    let (db, _) = cluster_env().unwrap();
+    let url = fresh_schema(db).await;
+    let dir = tempfile::tempdir().unwrap().keep();
+    let out = Command::new(env!("CARGO_BIN_EXE_palaver"))
+        .args(["app", "create", "--name", "cluster", "--json", "--database-url", &url])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let creds: AppCredentials = serde_json::from_slice(&out.stdout).map(|v: serde_json::Value| creds_from(&v)).unwrap();
+    let args = vec![
+        "--database-url".into(),
+        url.clone(),
+        "--nats-url".into(),
+        nats.into(),
+        "--data-dir".into(),
+        dir.display().to_string(),
+    ];
+    (args, creds, url)
+}
+
+fn creds_from(v: &serde_json::Value) -> AppCredentials {
+    let s = |k: &str| v[k].as_str().unwrap().to_string();
+    AppCredentials {
+        app_id: v["app_id"].as_i64().unwrap(),
+        name: s("name"),
+        server_key: s("server_key"),
+        server_key_id: s("server_key_id"),
+        server_key_secret: s("server_key_secret"),
+        app_key: s("app_key"),
+        app_key_id: s("app_key_id"),
+        app_key_secret: s("app_key_secret"),
+        qiscus_app_id: s("qiscus_app_id"),
+        qiscus_secret: s("qiscus_secret"),
+    }
+}
+
+/// How many times each body of a `flow-` message is stored.
+async fn stored_bodies(url: String) -> BTreeMap<String, i64> {
+    tokio::task::spawn_blocking(move || {
+        let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        c.query("SELECT body, COUNT(*) FROM messages WHERE body LIKE 'flow-%' GROUP BY body", &[])
+            .unwrap()
+            .iter()
+            .map(|r| (r.get::<_, String>(0), r.get::<_, i64>(1)))
+            .collect()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn clients_on_two_nodes_exchange_messages_typing_and_receipts() {
+    let Some((_, nats)) = cluster_env() else {
+        return eprintln!("skipped: set PALAVER_TEST_DATABASE_URL and PALAVER_TEST_NATS_URL");
+    };
+    let (args, creds, _) = cluster(&nats).await;
+    let (a, b) = (Node::start(&args), Node::start(&args));
+    let (on_a, on_b) = (Endpoint::new(a.addr, creds.clone()), Endpoint::new(b.addr, creds));
+    let alice = on_a.login("alice", "Alice").await;
+    let bob = on_b.login("bob", "Bob").await;
+    let mut alice_ws = on_a.ws(&alice).await;
+    let mut bob_ws = on_b.ws(&bob).await;
+    let room = personal(&alice.user_id, &bob.user_id);
+
+    alice_ws.send("chat/sendMessage", sdk_message(&room, 1, "from node A", "local-cluster-000000000000000001")).await;
+    let got = bob_ws.expect("chat/sendMessage").await;
+    assert_eq!(body_of(&got), "from node A");
+    assert_eq!(alice_ws.expect("chat/sendMessage").await["messageID"], got["messageID"]);
+
+    bob_ws.send("chat/sendMessage", sdk_message(&room, 1, "from node B", "local-cluster-000000000000000002")).await;
+    assert_eq!(body_of(&alice_ws.expect("chat/sendMessage").await), "from node B");
+
+    bob_ws.send("chat/startTyping", json!({"roomID": room})).await;
+    assert_eq!(alice_ws.expect("chat/startTyping").await["user"]["userID"], bob.user_id.as_str());
+
+    on_b.client_ok(&bob, "/v1/chat/message/feedback/read", json!({"messageIDs": [got["messageID"]]})).await;
+    let read = alice_ws.expect("chat/updateMessage").await;
+    assert_eq!((read["messageID"].clone(), read["isRead"].clone()), (got["messageID"].clone(), json!(true)));
+
+    // Presence crosses nodes too: node B knows alice is online on node A.
+    let seen = on_b.client_ok(&bob, "/v1/client/user/get_by_id", json!({"id": alice.user_id})).await;
+    assert_eq!(seen["user"]["isOnline"], true);
+}
+
+#[tokio::test]
+async fn a_node_killed_mid_flow_loses_no_acknowledged_message_and_clients_miss_none() {
+    let Some((_, nats)) = cluster_env() else {
+        return eprintln!("skipped: set PALAVER_TEST_DATABASE_URL and PALAVER_TEST_NATS_URL");
+    };
+    let (args, creds, url) = cluster(&nats).await;
+    let (mut a, b) = (Node::start(&args), Node::start(&args));
+    let on_b = Endpoint::new(b.addr, creds.clone());
+    on_b.server_ok("/v1/server/user/update", json!({"xcUserID": "alice", "fullName": "Alice"})).await;
+    let bob = on_b.login("bob", "Bob").await;
+    let mut bob_ws = on_b.ws(&bob).await;
+
+    // Two senders, one per node, each as fast as it is answered; node A is killed while its
+    // requests are in flight, then restarted on a new port.
+    let a_addr = std::sync::Arc::new(std::sync::Mutex::new(a.addr));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sender = |node: &'static str, addr: std::sync::Arc<std::sync::Mutex<SocketAddr>>| {
+        let (creds, stop) = (creds.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut acknowledged = BTreeSet::new();
+            let mut i = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let target = Endpoint::new(*addr.lock().unwrap(), creds.clone());
+                let body = format!("flow-{node}-{i:04}");
+                i += 1;
+                let sent = target
+                    .try_server("/v1/server/message/send/custom", json!({"messageType": 1001, "body": body, "senderXCUserID": "alice", "recipientXCUserID": "bob"}))
+                    .await;
+                if sent.is_some() {
+                    acknowledged.insert(body);
+                } else {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            }
+            acknowledged
+        })
+    };
+    let to_a = sender("a", a_addr.clone());
+    let to_b = sender("b", std::sync::Arc::new(std::sync::Mutex::new(b.addr)));
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    a.kill();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    a = Node::start(&a.args.clone());
+    *a_addr.lock().unwrap() = a.addr;
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (via_a, via_b) = (to_a.await.unwrap(), to_b.await.unwrap());
+    assert!(
+        via_a.iter().any(|b| b.as_str() > "flow-a-0010") && via_b.len() > 20,
+        "both nodes took traffic: {} {}",
+        via_a.len(),
+        via_b.len()
+    );
+
+    let stored = stored_bodies(url).await;
+    for body in via_a.iter().chain(&via_b) {
+        assert_eq!(stored.get(body), Some(&1), "{body} was acknowledged, so it is stored exactly once");
+    }
+    assert!(stored.values().all(|n| *n == 1), "nothing is stored twice");
+
+    // Bob, on node B all along, receives every stored message, those node A committed just
+    // before dying included: node B replays what no node published.
+    let mut received = BTreeSet::new();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while received.len() < stored.len() && Instant::now() < deadline {
+        if let Some((name, data)) = bob_ws.next_within(Duration::from_millis(500)).await {
+            if name == "chat/sendMessage" {
+                received.insert(body_of(&data));
+            }
+        }
+    }
+    let missing: Vec<_> = stored.keys().filter(|b| !received.contains(*b)).collect();
+    assert!(missing.is_empty(), "bob missed {missing:?}");
+}
+
+#[tokio::test]
+async fn a_node_that_lost_nats_catches_up_from_the_database() {
+    let Some(_) = cluster_env() else {
+        return eprintln!("skipped: set PALAVER_TEST_DATABASE_URL and PALAVER_TEST_NATS_URL");
+    };
+    // A private NATS server, so it can be stopped without touching anyone else's.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let start_nats = || {
+        Command::new("nats-server")
+            .args(["-a", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nats-server runs")
+    };
+    let mut nats_server = start_nats();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (args, creds, _) = cluster(&format!("nats://127.0.0.1:{port}")).await;
+    let (a, b) = (Node::start(&args), Node::start(&args));
+    let (on_a, on_b) = (Endpoint::new(a.addr, creds.clone()), Endpoint::new(b.addr, creds));
+    on_a.server_ok("/v1/server/user/update", json!({"xcUserID": "alice", "fullName": "Alice"})).await;
+    let bob = on_b.login("bob", "Bob").await;
+    let mut bob_ws = on_b.ws(&bob).await;
+    let send = |text: &str| {
+        on_a.server_ok(
+            "/v1/server/message/send/custom",
+            json!({"messageType": 1001, "body": text, "senderXCUserID": "alice", "recipientXCUserID": "bob"}),
+        )
+    };
+    send("before the outage").await;
+    assert_eq!(body_of(&bob_ws.expect("chat/sendMessage").await), "before the outage");
+
+    let _ = nats_server.kill();
+    let _ = nats_server.wait();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for i in 0..5 {
+        send(&format!("during the outage {i}")).await;
+    }
+    nats_server = start_nats();
+    let mut received = BTreeSet::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while received.len() < 5 && Instant::now() < deadline {
+        if let Some((name, data)) = bob_ws.next_within(Duration::from_millis(500)).await {
+            if name == "chat/sendMessage" {
+                received.insert(body_of(&data));
+            }
+        }
+    }
+    let _ = nats_server.kill();
+    let _ = nats_server.wait();
+    assert_eq!(received.len(), 5, "bob received every message sent while NATS was down: {received:?}");
+}

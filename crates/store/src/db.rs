@@ -1,0 +1,173 @@
+//! The small driver interface the repositories are written against.
+//!
+//! Repositories write one SQL text for both backends, with PostgreSQL-style `$1` parameters;
+//! the SQLite driver rewrites them to SQLite's equivalent `?1`. Every column is `BIGINT` or
+//! `TEXT` so the same statements type-check on both.
+
+use std::fmt;
+
+/// A query parameter, borrowed so binding allocates nothing.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Value<'a> {
+    /// SQL NULL.
+    Null,
+    /// A 64-bit integer (booleans are stored as 0/1).
+    Int(i64),
+    /// Text.
+    Text(&'a str),
+}
+
+impl From<i64> for Value<'_> {
+    fn from(v: i64) -> Self {
+        Value::Int(v)
+    }
+}
+
+impl From<bool> for Value<'_> {
+    fn from(v: bool) -> Self {
+        Value::Int(v as i64)
+    }
+}
+
+impl<'a> From<&'a str> for Value<'a> {
+    fn from(v: &'a str) -> Self {
+        Value::Text(v)
+    }
+}
+
+impl<'a> From<&'a String> for Value<'a> {
+    fn from(v: &'a String) -> Self {
+        Value::Text(v)
+    }
+}
+
+impl<'a, T: Into<Value<'a>>> From<Option<T>> for Value<'a> {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Value::Null, Into::into)
+    }
+}
+
+/// Which SQL dialect a connection speaks, for the rare statement that differs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    /// SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// A database failure.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DbError {
+    /// A unique constraint was violated.
+    Unique(String),
+    /// The connection is gone; the writer reconnects.
+    Connection(String),
+    /// Anything else.
+    Other(String),
+}
+
+impl fmt::Display for DbError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DbError::Unique(m) => write!(f, "unique violation: {m}"),
+            DbError::Connection(m) => write!(f, "connection lost: {m}"),
+            DbError::Other(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for DbError {}
+
+impl From<DbError> for palaver_domain::Error {
+    fn from(e: DbError) -> Self {
+        palaver_domain::Error::Internal(e.to_string())
+    }
+}
+
+/// Result of a database call.
+pub type DbResult<T> = Result<T, DbError>;
+
+/// One result row; columns are read by position.
+pub trait Row {
+    /// An integer column (booleans and counts included).
+    fn int(&self, i: usize) -> DbResult<i64>;
+    /// An integer column that may be NULL.
+    fn opt_int(&self, i: usize) -> DbResult<Option<i64>>;
+    /// A text column that may be NULL.
+    fn opt_text(&self, i: usize) -> DbResult<Option<String>>;
+
+    /// A text column.
+    fn text(&self, i: usize) -> DbResult<String> {
+        self.opt_text(i)?.ok_or_else(|| DbError::Other(format!("column {i} is NULL")))
+    }
+    /// A 0/1 column as a boolean.
+    fn bool(&self, i: usize) -> DbResult<bool> {
+        Ok(self.int(i)? != 0)
+    }
+}
+
+/// A connection: statements with parameters, rows visited one by one.
+pub trait Conn: Send {
+    /// The connection's dialect.
+    fn dialect(&self) -> Dialect;
+    /// Runs a statement and returns the number of rows it changed.
+    fn execute(&mut self, sql: &str, params: &[Value<'_>]) -> DbResult<u64>;
+    /// Runs a query and calls `each` for every row.
+    fn query_rows(
+        &mut self,
+        sql: &str,
+        params: &[Value<'_>],
+        each: &mut dyn FnMut(&dyn Row) -> DbResult<()>,
+    ) -> DbResult<()>;
+    /// Runs one or more statements without parameters (transactions, migrations).
+    fn batch(&mut self, sql: &str) -> DbResult<()>;
+    /// Whether the connection can no longer be used.
+    fn is_broken(&self) -> bool {
+        false
+    }
+}
+
+impl dyn Conn + '_ {
+    /// Runs a query and maps every row.
+    pub fn query<T>(
+        &mut self,
+        sql: &str,
+        params: &[Value<'_>],
+        mut map: impl FnMut(&dyn Row) -> DbResult<T>,
+    ) -> DbResult<Vec<T>> {
+        let mut out = Vec::new();
+        self.query_rows(sql, params, &mut |row| {
+            out.push(map(row)?);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Runs a query expected to return at most one row.
+    pub fn query_opt<T>(
+        &mut self,
+        sql: &str,
+        params: &[Value<'_>],
+        mut map: impl FnMut(&dyn Row) -> DbResult<T>,
+    ) -> DbResult<Option<T>> {
+        let mut out = None;
+        self.query_rows(sql, params, &mut |row| {
+            if out.is_none() {
+                out = Some(map(row)?);
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Runs a query returning one integer (a count, an id).
+    pub fn query_int(&mut self, sql: &str, params: &[Value<'_>]) -> DbResult<i64> {
+        self.query_opt(sql, params, |r| r.int(0))?.ok_or_else(|| DbError::Other("query returned no row".into()))
+    }
+}
+
+/// Builds `$first, $first+1, ...` placeholders for an `IN (...)` list of `n` values.
+pub fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}

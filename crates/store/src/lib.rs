@@ -1,0 +1,282 @@
+//! Persistence for Palaver.
+//!
+//! One set of repositories (plain SQL over [`db::Conn`]) runs on two drivers: SQLite, the
+//! embedded default, and PostgreSQL for several nodes. Writes go through one writer thread
+//! per node that group-commits ([`writer`]); reads go to a small pool of reader threads and
+//! never wait for the writer.
+
+pub mod db;
+mod migrate;
+pub mod postgres;
+pub mod repo;
+pub mod sqlite;
+mod writer;
+
+pub use db::{Conn, DbError, DbResult, Dialect, Row, Value};
+pub use sqlite::Durability;
+pub use writer::WriteTx;
+
+use crossbeam_channel::{Sender, unbounded};
+use palaver_domain::Event;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use tokio::sync::oneshot;
+use writer::{Job, WriteMsg};
+
+/// Receives the events of each committed batch, in commit order.
+pub type EventSink = Arc<dyn Fn(Vec<Event>) + Send + Sync>;
+
+/// Which database a store uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL URL.
+    Postgres(String),
+}
+
+impl Backend {
+    /// Reads a database URL: `sqlite:PATH`, `sqlite://PATH` or `postgres://...`.
+    pub fn from_url(url: &str) -> Result<Self, String> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres(url.to_string()))
+        } else if let Some(rest) = url.strip_prefix("sqlite:") {
+            let path = rest.strip_prefix("//").unwrap_or(rest);
+            if path.is_empty() {
+                return Err("the sqlite URL names no file".into());
+            }
+            Ok(Backend::Sqlite(PathBuf::from(path)))
+        } else {
+            Err(format!("unsupported database URL {url:?}: use sqlite:PATH or postgres://..."))
+        }
+    }
+}
+
+/// Tuning of a store.
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    /// Number of reader threads (connections).
+    pub readers: usize,
+    /// Most write jobs committed in one transaction.
+    pub max_batch: usize,
+    /// SQLite durability level.
+    pub durability: Durability,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self { readers: 4, max_batch: 512, durability: Durability::Full }
+    }
+}
+
+/// What a connection is used for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Role {
+    Writer,
+    Reader,
+}
+
+pub(crate) type ConnFactory = Arc<dyn Fn(Role) -> DbResult<Box<dyn Conn>> + Send + Sync>;
+
+trait ReadJob: Send {
+    fn run(self: Box<Self>, conn: &mut dyn Conn);
+    fn fail(self: Box<Self>, e: DbError);
+}
+
+enum ReadMsg {
+    Job(Box<dyn ReadJob>),
+    Stop,
+}
+
+struct Read<T, E, F> {
+    work: F,
+    reply: oneshot::Sender<Result<T, E>>,
+}
+
+impl<T, E, F> ReadJob for Read<T, E, F>
+where
+    T: Send,
+    E: From<DbError> + Send,
+    F: FnOnce(&mut dyn Conn) -> Result<T, E> + Send,
+{
+    fn run(self: Box<Self>, conn: &mut dyn Conn) {
+        let work = self.work;
+        let result = catch_unwind(AssertUnwindSafe(|| work(conn)))
+            .unwrap_or_else(|_| Err(DbError::Other("read job panicked".into()).into()));
+        let _ = self.reply.send(result);
+    }
+
+    fn fail(self: Box<Self>, e: DbError) {
+        let _ = self.reply.send(Err(e.into()));
+    }
+}
+
+/// A cheap, cloneable handle to the database.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    writer: Sender<WriteMsg>,
+    readers: Sender<ReadMsg>,
+    reader_count: usize,
+    dialect: Dialect,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    stop_checkpoints: crossbeam_channel::Sender<()>,
+}
+
+impl Store {
+    /// Opens the database, runs pending migrations and starts the writer and reader threads.
+    pub fn open(backend: &Backend, options: StoreOptions, sink: EventSink) -> DbResult<Store> {
+        let (factory, dialect) = factory_for(backend);
+        {
+            let mut conn = factory(Role::Writer)?;
+            migrate::run(conn.as_mut())?;
+        }
+        let (wtx, wrx) = unbounded();
+        let (rtx, rrx) = unbounded::<ReadMsg>();
+        let mut threads = Vec::new();
+        let wf = factory.clone();
+        let max_batch = options.max_batch.max(1);
+        // SQLite commits without waiting for the disk; a syncer thread flushes the log and only
+        // then acknowledges, overlapping the flush with the next batch. PostgreSQL commits are
+        // durable by themselves.
+        let ack = match (backend, options.durability) {
+            (Backend::Sqlite(path), Durability::Full) => {
+                let (stx, srx) = unbounded();
+                let wal = std::path::PathBuf::from(format!("{}-wal", path.display()));
+                threads.push(spawn("palaver-syncer", move || writer::run_syncer(srx, wal, sink))?);
+                writer::Acknowledge::AfterSync(stx)
+            }
+            _ => writer::Acknowledge::AtCommit(sink),
+        };
+        threads.push(spawn("palaver-writer", move || writer::run_writer(wrx, wf, ack, max_batch))?);
+        let reader_count = options.readers.max(1);
+        for i in 0..reader_count {
+            let rrx = rrx.clone();
+            let rf = factory.clone();
+            threads.push(spawn(&format!("palaver-reader-{i}"), move || run_reader(rrx, rf))?);
+        }
+        let (stop_checkpoints, stopped) = crossbeam_channel::bounded::<()>(1);
+        if let Backend::Sqlite(path) = backend {
+            let path = path.clone();
+            threads.push(spawn("palaver-checkpoint", move || sqlite::run_checkpoints(&path, stopped))?);
+        }
+        Ok(Store {
+            inner: Arc::new(Inner {
+                writer: wtx,
+                readers: rtx,
+                reader_count,
+                dialect,
+                threads: Mutex::new(threads),
+                stop_checkpoints,
+            }),
+        })
+    }
+
+    /// The dialect of the underlying database.
+    pub fn dialect(&self) -> Dialect {
+        self.inner.dialect
+    }
+
+    /// Runs `work` in the next group-committed transaction and returns its result once the
+    /// transaction is durable. If `work` fails, nothing it wrote is kept.
+    pub fn write<T, E, F>(&self, work: F) -> impl Future<Output = Result<T, E>> + Send + 'static + use<T, E, F>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: FnOnce(&mut WriteTx<'_>) -> Result<T, E> + Send + 'static,
+    {
+        // The job is queued now, not when the future is first polled, so writes keep the
+        // order in which they were asked for even when their replies are awaited together.
+        let (reply, rx) = oneshot::channel();
+        let job = Job { work: Some(work), outcome: None, reply };
+        let queued = self.inner.writer.send(WriteMsg::Job(Box::new(job))).is_ok();
+        async move {
+            if !queued {
+                return Err(DbError::Connection("the store is closed".into()).into());
+            }
+            rx.await.unwrap_or_else(|_| Err(DbError::Connection("the writer stopped".into()).into()))
+        }
+    }
+
+    /// Runs `work` on a reader connection.
+    pub async fn read<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: FnOnce(&mut dyn Conn) -> Result<T, E> + Send + 'static,
+    {
+        let (reply, rx) = oneshot::channel();
+        if self.inner.readers.send(ReadMsg::Job(Box::new(Read { work, reply }))).is_err() {
+            return Err(DbError::Connection("the store is closed".into()).into());
+        }
+        rx.await.unwrap_or_else(|_| Err(DbError::Connection("the reader stopped".into()).into()))
+    }
+
+    /// Finishes queued work, stops the threads and closes the connections. Blocks.
+    pub fn close(&self) {
+        let _ = self.inner.writer.send(WriteMsg::Stop);
+        for _ in 0..self.inner.reader_count {
+            let _ = self.inner.readers.send(ReadMsg::Stop);
+        }
+        let _ = self.inner.stop_checkpoints.try_send(());
+        let threads = std::mem::take(&mut *self.inner.threads.lock().unwrap_or_else(|p| p.into_inner()));
+        for t in threads {
+            let _ = t.join();
+        }
+    }
+}
+
+fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> DbResult<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name(name.to_string())
+        .spawn(f)
+        .map_err(|e| DbError::Other(format!("cannot start thread {name}: {e}")))
+}
+
+fn factory_for(backend: &Backend) -> (ConnFactory, Dialect) {
+    match backend.clone() {
+        Backend::Sqlite(path) => (
+            Arc::new(move |role| {
+                if role == Role::Writer {
+                    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                        std::fs::create_dir_all(dir)
+                            .map_err(|e| DbError::Other(format!("cannot create {}: {e}", dir.display())))?;
+                    }
+                }
+                let conn = sqlite::SqliteConn::open(&path, role == Role::Writer)?;
+                Ok(Box::new(conn) as Box<dyn Conn>)
+            }),
+            Dialect::Sqlite,
+        ),
+        Backend::Postgres(url) => {
+            (Arc::new(move |_| Ok(Box::new(postgres::PgConn::connect(&url)?) as Box<dyn Conn>)), Dialect::Postgres)
+        }
+    }
+}
+
+fn run_reader(rx: crossbeam_channel::Receiver<ReadMsg>, factory: ConnFactory) {
+    let mut conn: Option<Box<dyn Conn>> = None;
+    while let Ok(ReadMsg::Job(job)) = rx.recv() {
+        if conn.as_ref().is_some_and(|c| c.is_broken()) {
+            conn = None;
+        }
+        if conn.is_none() {
+            match factory(Role::Reader) {
+                Ok(c) => conn = Some(c),
+                Err(e) => {
+                    tracing::error!(error = %e, "reader cannot connect to the database");
+                    job.fail(e);
+                    continue;
+                }
+            }
+        }
+        if let Some(c) = conn.as_deref_mut() {
+            job.run(c);
+        }
+    }
+}

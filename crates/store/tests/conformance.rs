@@ -1,0 +1,521 @@
+//! The store conformance suite: the same checks on every backend. SQLite always runs;
+//! PostgreSQL runs when `PALAVER_TEST_DATABASE_URL` names a database (each run gets a fresh
+//! schema in it).
+
+use palaver_domain::{AppId, Event, MessageId, Room, RoomId, RoomRef, RoomType, User, UserId, UserProfile};
+use palaver_store::repo::participants::Membership;
+use palaver_store::repo::room_list::RoomListFilter;
+use palaver_store::repo::sessions::{SessionTokens, TicketState};
+use palaver_store::repo::{apps, contacts, messages, participants, room_list, rooms, sessions, users};
+use palaver_store::{Backend, DbError, Store, StoreOptions, Value};
+use std::sync::{Arc, Mutex};
+
+struct Db {
+    name: &'static str,
+    store: Store,
+    events: Arc<Mutex<Vec<Event>>>,
+    backend: Backend,
+    _dir: tempfile::TempDir,
+}
+
+fn random_name() -> String {
+    let mut b = [0u8; 8];
+    getrandom::fill(&mut b).unwrap();
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn open(backend: &Backend) -> (Store, Arc<Mutex<Vec<Event>>>) {
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink_events = events.clone();
+    let store = Store::open(
+        backend,
+        StoreOptions { readers: 2, ..StoreOptions::default() },
+        Arc::new(move |batch| sink_events.lock().unwrap().extend(batch)),
+    )
+    .expect("store opens");
+    (store, events)
+}
+
+/// One store per backend available here.
+async fn backends() -> Vec<Db> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut out = Vec::new();
+    let sqlite = Backend::Sqlite(dir.path().join("conformance.db"));
+    let (store, events) = tokio::task::spawn_blocking({
+        let b = sqlite.clone();
+        move || open(&b)
+    })
+    .await
+    .unwrap();
+    out.push(Db { name: "sqlite", store, events, backend: sqlite, _dir: dir });
+    if let Ok(url) = std::env::var("PALAVER_TEST_DATABASE_URL").map(|u| u.trim().to_string()) {
+        if !url.is_empty() {
+            let schema = format!("conf_{}", random_name());
+            let pg = tokio::task::spawn_blocking(move || {
+                let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("test database reachable");
+                c.batch_execute(&format!("CREATE SCHEMA {schema}")).unwrap();
+                let sep = if url.contains('?') { '&' } else { '?' };
+                let backend = Backend::Postgres(format!("{url}{sep}options=-c%20search_path%3D{schema}"));
+                let (store, events) = open(&backend);
+                (backend, store, events)
+            })
+            .await
+            .unwrap();
+            out.push(Db {
+                name: "postgres",
+                store: pg.1,
+                events: pg.2,
+                backend: pg.0,
+                _dir: tempfile::tempdir().unwrap(),
+            });
+        }
+    }
+    out
+}
+
+async fn new_app(store: &Store) -> AppId {
+    let name = format!("app-{}", random_name());
+    store
+        .write(move |tx| {
+            apps::insert(
+                tx.conn(),
+                &apps::AppRecord {
+                    id: AppId(0),
+                    name: name.clone(),
+                    server_key_id: format!("s{name}"),
+                    server_key_hash: "h".into(),
+                    app_key_id: format!("a{name}"),
+                    app_key_hash: "h".into(),
+                    qiscus_app_id: format!("q{name}"),
+                    qiscus_secret_hash: "h".into(),
+                    created: 1,
+                },
+            )
+        })
+        .await
+        .unwrap()
+}
+
+async fn new_user(store: &Store, app: AppId, xc: &str) -> User {
+    let xc = xc.to_string();
+    store
+        .write(move |tx| {
+            let profile = UserProfile { fullname: Some(format!("User {xc}")), ..Default::default() };
+            users::upsert(tx.conn(), app, &xc, &profile, 1000).map(|(u, _)| u)
+        })
+        .await
+        .unwrap()
+}
+
+fn typing_event(user: &User, n: i64) -> Event {
+    Event::Typing {
+        app: user.app,
+        room: RoomId(n),
+        tap_room_id: n.to_string(),
+        user: user.clone(),
+        typing: true,
+        recipients: vec![],
+    }
+}
+
+fn group(app: AppId, name: &str) -> Room {
+    Room {
+        id: RoomId(0),
+        app,
+        kind: RoomType::Group,
+        personal_pair: None,
+        xc_room_id: Some(name.to_string()),
+        name: name.to_string(),
+        photo_thumb: String::new(),
+        photo_full: String::new(),
+        color: String::new(),
+        options: "{}".into(),
+        tags: vec!["a".into()],
+        participant_roles: vec![],
+        is_locked: false,
+        locked_time: 0,
+        created: 1,
+        updated: 1,
+        deleted: 0,
+    }
+}
+
+async fn post(store: &Store, app: AppId, room: RoomId, sender: UserId, local: &str) -> MessageId {
+    let local = local.to_string();
+    store
+        .write(move |tx| {
+            let seq = tx.next_seq()?;
+            let conn = tx.conn();
+            let m = palaver_domain::Message {
+                id: MessageId(seq),
+                app,
+                room,
+                sender,
+                local_id: local.clone(),
+                kind: 1001,
+                qtype: "text".into(),
+                body: format!("body {local}"),
+                data: String::new(),
+                extras: String::new(),
+                filter_id: String::new(),
+                is_hidden: false,
+                quote: String::new(),
+                reply_to: String::new(),
+                forward_from: String::new(),
+                action: String::new(),
+                target: String::new(),
+                is_edited: false,
+                deleted: 0,
+                created: seq,
+                updated: seq,
+                change_seq: seq,
+                status: Default::default(),
+            };
+            messages::insert(conn, &m).map(|()| m.id)
+        })
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn values_round_trip_through_the_driver() {
+    for db in backends().await {
+        let got = db
+            .store
+            .write(|tx| {
+                let c = tx.conn();
+                c.batch("CREATE TABLE conf_values (n BIGINT, t TEXT)")?;
+                for (n, t) in [
+                    (Value::Int(i64::MIN), Value::Text("")),
+                    (Value::Int(i64::MAX), Value::Text("日本語 ✓ 'quoted'")),
+                    (Value::Null, Value::Null),
+                ] {
+                    c.execute("INSERT INTO conf_values (n, t) VALUES ($1, $2)", &[n, t])?;
+                }
+                c.query("SELECT n, t FROM conf_values ORDER BY n", &[], |r| Ok((r.opt_int(0)?, r.opt_text(1)?)))
+            })
+            .await
+            .unwrap();
+        let mut got = got;
+        got.sort();
+        assert_eq!(
+            got,
+            vec![
+                (None, None),
+                (Some(i64::MIN), Some(String::new())),
+                (Some(i64::MAX), Some("日本語 ✓ 'quoted'".into()))
+            ],
+            "{}",
+            db.name
+        );
+    }
+}
+
+#[tokio::test]
+async fn unique_violations_are_reported_as_such() {
+    for db in backends().await {
+        let app = new_app(&db.store).await;
+        new_user(&db.store, app, "dup").await;
+        let err = db
+            .store
+            .write(move |tx| {
+                tx.conn().execute(
+                    "INSERT INTO users (app_id, xc_user_id, created, updated) VALUES ($1, $2, 1, 1)",
+                    &[app.0.into(), "dup".into()],
+                )
+            })
+            .await
+            .unwrap_err();
+        assert!(matches!(err, DbError::Unique(_)), "{}: {err:?}", db.name);
+    }
+}
+
+#[tokio::test]
+async fn a_failing_or_panicking_job_rolls_back_alone_and_emits_nothing() {
+    for db in backends().await {
+        let app = new_app(&db.store).await;
+        let user = new_user(&db.store, app, "u").await;
+        db.events.lock().unwrap().clear();
+        let (u1, u2, u3) = (user.clone(), user.clone(), user.clone());
+        let ok1 = db.store.write(move |tx| {
+            tx.conn().execute("UPDATE users SET bio = 'one' WHERE id = $1", &[u1.id.0.into()])?;
+            tx.emit(typing_event(&u1, 1));
+            Ok::<_, DbError>(())
+        });
+        let failing = db.store.write(move |tx| {
+            tx.conn().execute("UPDATE users SET fullname = 'changed' WHERE id = $1", &[u2.id.0.into()])?;
+            tx.emit(typing_event(&u2, 2));
+            Err::<(), DbError>(DbError::Other("refused".into()))
+        });
+        let panicking = db.store.write(move |tx| -> Result<(), DbError> {
+            tx.conn().execute("UPDATE users SET username = 'boom' WHERE id = $1", &[u3.id.0.into()])?;
+            panic!("a bug in a write job");
+        });
+        let u4 = user.clone();
+        let ok2 = db.store.write(move |tx| {
+            tx.conn().execute("UPDATE users SET email = 'e@x' WHERE id = $1", &[u4.id.0.into()])?;
+            tx.emit(typing_event(&u4, 3));
+            Ok::<_, DbError>(())
+        });
+        let (r1, r2, r3, r4) = tokio::join!(ok1, failing, panicking, ok2);
+        assert!(r1.is_ok() && r4.is_ok(), "{}", db.name);
+        assert_eq!(r2.unwrap_err(), DbError::Other("refused".into()));
+        assert_eq!(r3.unwrap_err(), DbError::Other("write job panicked".into()));
+        let id = user.id;
+        let now = db.store.read(move |c| users::by_id(c, app, id)).await.unwrap().unwrap();
+        assert_eq!((now.bio.as_str(), now.email.as_str()), ("one", "e@x"), "{}: the good jobs committed", db.name);
+        assert_eq!(
+            (now.fullname.as_str(), now.username.as_str()),
+            ("User u", ""),
+            "{}: the bad jobs left nothing",
+            db.name
+        );
+        let rooms: Vec<RoomId> = db
+            .events
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|e| match e {
+                Event::Typing { room, .. } => *room,
+                _ => RoomId(0),
+            })
+            .collect();
+        assert_eq!(rooms, vec![RoomId(1), RoomId(3)], "{}: events of committed jobs only, in order", db.name);
+    }
+}
+
+#[tokio::test]
+async fn the_sequence_never_repeats_under_concurrent_writes() {
+    for db in backends().await {
+        let writes: Vec<_> = (0..200)
+            .map(|_| {
+                let store = db.store.clone();
+                tokio::spawn(async move { store.write(|tx| tx.next_seq()).await })
+            })
+            .collect();
+        let mut seqs = Vec::new();
+        for w in writes {
+            seqs.push(w.await.unwrap().unwrap());
+        }
+        seqs.sort();
+        seqs.dedup();
+        assert_eq!(seqs.len(), 200, "{}", db.name);
+        assert_eq!(seqs[199] - seqs[0], 199, "{}: no gaps", db.name);
+    }
+}
+
+#[tokio::test]
+async fn users_upsert_keeps_unset_fields_and_finds_by_ids() {
+    for db in backends().await {
+        let app = new_app(&db.store).await;
+        let a = new_user(&db.store, app, "a").await;
+        let b = new_user(&db.store, app, "b").await;
+        let updated = db
+            .store
+            .write(move |tx| {
+                users::upsert(
+                    tx.conn(),
+                    app,
+                    "a",
+                    &UserProfile { email: Some("a@x".into()), ..Default::default() },
+                    2000,
+                )
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            (updated.0.fullname.as_str(), updated.0.email.as_str(), updated.1),
+            ("User a", "a@x", false),
+            "{}",
+            db.name
+        );
+        let ids = vec![b.id, a.id, UserId(999_999)];
+        let found = db.store.read(move |c| users::by_ids(c, app, &ids)).await.unwrap();
+        assert_eq!(found.iter().map(|u| u.xc_user_id.as_str()).collect::<Vec<_>>(), vec!["a", "b"], "{}", db.name);
+        let other_app = new_app(&db.store).await;
+        let none = db.store.read(move |c| users::by_xc(c, other_app, "a")).await.unwrap();
+        assert!(none.is_none(), "{}: apps are isolated", db.name);
+    }
+}
+
+#[tokio::test]
+async fn pointers_only_move_forward_and_unread_counts_follow_them() {
+    for db in backends().await {
+        let app = new_app(&db.store).await;
+        let (a, b) = (new_user(&db.store, app, "a").await, new_user(&db.store, app, "b").await);
+        let room = db
+            .store
+            .write(move |tx| {
+                let room = rooms::insert(tx.conn(), &group(app, "g"))?.unwrap();
+                for u in [a.id, b.id] {
+                    participants::add(tx.conn(), room.id, u, Membership::Direct, 0, 1)?;
+                }
+                Ok::<_, DbError>(room)
+            })
+            .await
+            .unwrap();
+        let m1 = post(&db.store, app, room.id, a.id, "l1").await;
+        let m2 = post(&db.store, app, room.id, a.id, "l2").await;
+        post(&db.store, app, room.id, b.id, "l3").await;
+        let unread = db.store.read(move |c| messages::unread_count(c, room.id, b.id)).await.unwrap();
+        assert_eq!(unread, 2, "{}: own messages do not count", db.name);
+        let (before, after) = db
+            .store
+            .write(move |tx| participants::advance(tx.conn(), room.id, b.id, Some(m2.0), None))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (before.read, after.read, after.delivered),
+            (0, m2.0, m2.0),
+            "{}: reading implies delivery",
+            db.name
+        );
+        let back = db
+            .store
+            .write(move |tx| participants::advance(tx.conn(), room.id, b.id, Some(m1.0), None))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(back.1.read, m2.0, "{}: never backwards", db.name);
+        let list = db.store.read(move |c| room_list::for_user(c, b.id, &RoomListFilter::default())).await.unwrap();
+        assert_eq!(list.len(), 1);
+        assert_eq!(
+            (list[0].unread, list[0].last_message.as_ref().unwrap().local_id.as_str()),
+            (0, "l3"),
+            "{}",
+            db.name
+        );
+        let msgs = db.store.read(move |c| messages::by_ids(c, app, &[m1, m2])).await.unwrap();
+        assert!(
+            msgs.iter().all(|m| m.status.read && m.status.delivered),
+            "{}: status is derived from pointers",
+            db.name
+        );
+        let duplicate = db.store.write(move |tx| rooms::insert(tx.conn(), &group(app, "g"))).await.unwrap();
+        assert!(duplicate.is_none(), "{}: a second room with the same external id is not inserted", db.name);
+        let found = db.store.read(move |c| rooms::by_ref(c, app, &RoomRef::Xc("g".into()))).await.unwrap().unwrap();
+        assert_eq!((found.id, found.tags.clone()), (room.id, vec!["a".to_string()]), "{}", db.name);
+    }
+}
+
+#[tokio::test]
+async fn history_and_change_queries_page_in_order() {
+    for db in backends().await {
+        let app = new_app(&db.store).await;
+        let (a, b) = (new_user(&db.store, app, "a").await, new_user(&db.store, app, "b").await);
+        let room = db
+            .store
+            .write(move |tx| {
+                let room = rooms::insert(tx.conn(), &group(app, "h"))?.unwrap();
+                participants::add(tx.conn(), room.id, a.id, Membership::Direct, 0, 1)?;
+                participants::add(tx.conn(), room.id, b.id, Membership::Direct, 0, 1)?;
+                Ok::<_, DbError>(room)
+            })
+            .await
+            .unwrap();
+        let mut ids = Vec::new();
+        for i in 0..5 {
+            ids.push(post(&db.store, app, room.id, a.id, &format!("h{i}")).await);
+        }
+        let page = db.store.read(move |c| messages::before(c, room.id, b.id, 0, 2)).await.unwrap();
+        assert_eq!(page.iter().map(|m| m.id).collect::<Vec<_>>(), vec![ids[4], ids[3]], "{}", db.name);
+        let cursor = ids[1].0;
+        let changed = db.store.read(move |c| messages::changed_for_user(c, b.id, cursor, 100)).await.unwrap();
+        assert_eq!(changed.iter().map(|m| m.id).collect::<Vec<_>>(), ids[2..].to_vec(), "{}", db.name);
+        let hidden = ids[3];
+        db.store.write(move |tx| messages::hide_for(tx.conn(), b.id, hidden)).await.unwrap();
+        let page = db.store.read(move |c| messages::before(c, room.id, b.id, 0, 10)).await.unwrap();
+        assert!(!page.iter().any(|m| m.id == hidden), "{}: hidden for b", db.name);
+        let page = db.store.read(move |c| messages::before(c, room.id, a.id, 0, 10)).await.unwrap();
+        assert_eq!(page.len(), 5, "{}: not hidden for a", db.name);
+    }
+}
+
+#[tokio::test]
+async fn tickets_redeem_once_and_sessions_rotate() {
+    for db in backends().await {
+        let app = new_app(&db.store).await;
+        let u = new_user(&db.store, app, "t").await;
+        let states = db
+            .store
+            .write(move |tx| {
+                let c = tx.conn();
+                sessions::insert_ticket(c, "h1", app, u.id, 10_000, 1)?;
+                sessions::insert_ticket(c, "h2", app, u.id, 100, 1)?;
+                Ok::<_, DbError>(vec![
+                    sessions::redeem_ticket(c, "h1", 50)?,
+                    sessions::redeem_ticket(c, "h1", 60)?,
+                    sessions::redeem_ticket(c, "h2", 200)?,
+                    sessions::redeem_ticket(c, "nope", 50)?,
+                ])
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            states,
+            vec![TicketState::Redeemed(app, u.id), TicketState::Used, TicketState::Expired, TicketState::Unknown],
+            "{}",
+            db.name
+        );
+        let tokens = |n: &str| SessionTokens {
+            access_hash: format!("a{n}"),
+            access_expires: 10,
+            refresh_hash: format!("r{n}"),
+            refresh_expires: 20,
+        };
+        let (t1, t2) = (tokens("1"), tokens("2"));
+        let found = db
+            .store
+            .write(move |tx| {
+                let c = tx.conn();
+                let id = sessions::create(c, app, u.id, "dev", &t1, 1)?;
+                sessions::rotate(c, id, &t2)?;
+                Ok::<_, DbError>((
+                    sessions::by_refresh_hash(c, "r1")?,
+                    sessions::by_refresh_hash(c, "r2")?.map(|s| s.device_id),
+                ))
+            })
+            .await
+            .unwrap();
+        assert_eq!(found, (None, Some("dev".to_string())), "{}", db.name);
+    }
+}
+
+#[tokio::test]
+async fn contacts_and_blocks_are_one_way() {
+    for db in backends().await {
+        let app = new_app(&db.store).await;
+        let (a, b) = (new_user(&db.store, app, "a").await, new_user(&db.store, app, "b").await);
+        let result = db
+            .store
+            .write(move |tx| {
+                let c = tx.conn();
+                let first = contacts::add(c, a.id, b.id, 1)?;
+                let again = contacts::add(c, a.id, b.id, 1)?;
+                contacts::block(c, b.id, a.id, 1)?;
+                Ok::<_, DbError>((
+                    first,
+                    again,
+                    contacts::exists(c, b.id, a.id)?,
+                    contacts::is_blocked(c, b.id, a.id)?,
+                    contacts::is_blocked(c, a.id, b.id)?,
+                ))
+            })
+            .await
+            .unwrap();
+        assert_eq!(result, (true, false, false, true, false), "{}", db.name);
+    }
+}
+
+#[tokio::test]
+async fn migrations_apply_once() {
+    for db in backends().await {
+        let backend = db.backend.clone();
+        db.store.close();
+        let (again, _) = tokio::task::spawn_blocking(move || open(&backend)).await.unwrap();
+        let applied = again.read(|c| c.query_int("SELECT COUNT(*) FROM schema_migrations", &[])).await.unwrap();
+        assert_eq!(applied, 1, "{}", db.name);
+        again.close();
+    }
+}

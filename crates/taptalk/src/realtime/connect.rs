@@ -1,0 +1,226 @@
+//! `/connect`: `GET /connect?check=1` checks a token; a WebSocket upgrade opens the realtime
+//! channel. Credentials come from headers (Android, iOS) or the query string (web).
+
+use super::incoming;
+use crate::TapTalk;
+use crate::client::auth::{bearer, check_app_key};
+use crate::envelope::{ApiError, Reply};
+use axum::extract::FromRequestParts;
+use axum::extract::Request;
+use axum::extract::State;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::{BufMut, Bytes, BytesMut};
+use futures_util::StreamExt;
+use palaver_core::ClientSession;
+use palaver_core::realtime::{Connection, Frame, Outbox};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Largest WebSocket message written at once; bigger batches are split.
+const MAX_WRITE: usize = 256 * 1024;
+
+/// Most events of one connection being handled at once (sends awaiting their commit).
+const MAX_IN_FLIGHT: usize = 256;
+
+fn query_map(query: Option<&str>) -> HashMap<String, String> {
+    let mut map = HashMap::new();
+    for pair in query.unwrap_or_default().split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        map.insert(percent_decode(k), percent_decode(v));
+    }
+    map
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => match (bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 3;
+                    continue;
+                }
+                _ => out.push(b'%'),
+            },
+            b'+' => out.push(b' '),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The handler of `/connect`.
+pub async fn connect(State(t): State<TapTalk>, req: Request) -> Response {
+    let (mut parts, _) = req.into_parts();
+    let query = query_map(parts.uri.query());
+    let from = |header_name: &str, query_name: &str| -> Option<String> {
+        parts
+            .headers
+            .get(header_name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+            .or_else(|| query.get(query_name).cloned())
+    };
+    let app_key = from("app-key", "app_key");
+    let authorization = from("authorization", "authorization");
+    let device = from("device-identifier", "device_identifier").unwrap_or_default();
+    let session = authenticate(&t, app_key.as_deref(), authorization.as_deref()).await;
+    let upgrade = parts
+        .headers
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    if !upgrade {
+        return match session {
+            Ok(_) => Reply(serde_json::json!({})).into_response(),
+            Err(e) => e.into_response(),
+        };
+    }
+    let session = match session {
+        Ok(s) => s,
+        Err(e) => {
+            // Refuse the upgrade; clients then re-check their token with `?check=1`.
+            let mut res = e.into_response();
+            *res.status_mut() = StatusCode::UNAUTHORIZED;
+            return res;
+        }
+    };
+    let ws = match WebSocketUpgrade::from_request_parts(&mut parts, &t).await {
+        Ok(ws) => ws,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let device = if device.is_empty() { session.device_id.clone() } else { device };
+    ws.read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_message_size(1024 * 1024)
+        .on_upgrade(move |socket| run(t, session, device, socket))
+}
+
+async fn authenticate(
+    t: &TapTalk,
+    app_key: Option<&str>,
+    authorization: Option<&str>,
+) -> Result<ClientSession, ApiError> {
+    let app = check_app_key(t, app_key).await?;
+    let token = bearer(authorization)?;
+    crate::client::auth::session(t, app, token).await
+}
+
+/// Joins frames into WebSocket messages of at most [`MAX_WRITE`] bytes, events separated by
+/// `\n` and no trailing newline (a trailing empty line breaks the web SDK).
+fn pack(frames: &[Frame]) -> Vec<Bytes> {
+    if frames.len() == 1 {
+        return vec![frames[0].bytes.clone()];
+    }
+    let mut out = Vec::new();
+    let mut buf = BytesMut::new();
+    for f in frames {
+        if !buf.is_empty() && buf.len() + 1 + f.bytes.len() > MAX_WRITE {
+            out.push(buf.split().freeze());
+        }
+        if !buf.is_empty() {
+            buf.put_u8(b'\n');
+        }
+        buf.extend_from_slice(&f.bytes);
+    }
+    if !buf.is_empty() {
+        out.push(buf.freeze());
+    }
+    out
+}
+
+/// One connection's life: register, shuttle frames both ways, ping, unregister.
+async fn run(t: TapTalk, session: ClientSession, device: String, mut socket: WebSocket) {
+    let conn = Arc::new(Connection {
+        id: t.core.hub().next_id(),
+        app: session.app,
+        user: session.user.id,
+        device: device.clone(),
+        outbox: Outbox::new(t.core.config().outbox_limit_bytes),
+        renderer: t.renderer.clone(),
+    });
+    t.core.connect(conn.clone()).await;
+    let mut written_seq = 0i64;
+    let mut heard = Instant::now();
+    // Pings keep idle connections (and the proxies between) alive; a connection silent for
+    // three intervals (no frame, no pong) is gone.
+    let ping_every = Duration::from_millis(t.core.config().ping_interval_ms.max(10));
+    let silence_limit = ping_every * 3;
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
+    let mut in_flight = incoming::InFlight::new();
+    loop {
+        tokio::select! {
+            // Reading pauses while too much is in flight, which pushes back on the client.
+            incoming = socket.recv(), if in_flight.len() < MAX_IN_FLIGHT => {
+                heard = Instant::now();
+                match incoming {
+                    Some(Ok(Message::Text(text))) => incoming::handle(&t, &session, &conn, text.as_str(), &mut in_flight),
+                    Some(Ok(Message::Binary(bytes))) => match std::str::from_utf8(&bytes) {
+                        Ok(text) => incoming::handle(&t, &session, &conn, text, &mut in_flight),
+                        Err(_) => tracing::debug!(user = %session.user.id, "ignoring a binary frame that is not UTF-8"),
+                    },
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                }
+            }
+            Some(()) = in_flight.next(), if !in_flight.is_empty() => {}
+            batch = conn.outbox.next_batch() => {
+                let Some(frames) = batch else {
+                    let _ = socket.send(Message::Close(None)).await;
+                    break;
+                };
+                let mut failed = false;
+                for message in pack(&frames) {
+                    if socket.send(Message::Binary(message)).await.is_err() {
+                        failed = true;
+                        break;
+                    }
+                }
+                if failed {
+                    break;
+                }
+                written_seq = frames.iter().map(|f| f.seq).fold(written_seq, i64::max);
+            }
+            _ = ping.tick() => {
+                if heard.elapsed() > silence_limit || socket.send(Message::Ping(Bytes::new())).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    conn.outbox.close();
+    t.core.disconnect(&conn).await;
+    if let Err(e) = t.core.save_device_cursor(session.user.id, device, written_seq).await {
+        tracing::debug!(error = %e, "saving a device cursor");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(s: &'static str) -> Frame {
+        Frame { bytes: Bytes::from_static(s.as_bytes()), seq: 0 }
+    }
+
+    #[test]
+    fn frames_are_joined_by_newlines_without_a_trailing_one() {
+        assert_eq!(pack(&[f("{\"a\":1}"), f("{\"b\":2}")]), vec![Bytes::from_static(b"{\"a\":1}\n{\"b\":2}")]);
+        assert_eq!(pack(&[f("{}")]), vec![Bytes::from_static(b"{}")]);
+    }
+
+    #[test]
+    fn query_strings_are_decoded() {
+        let q = query_map(Some("authorization=Bearer%20abc&app_key=a%2Bb%3D&content_type=undefined"));
+        assert_eq!(q["authorization"], "Bearer abc");
+        assert_eq!(q["app_key"], "a+b=");
+    }
+}

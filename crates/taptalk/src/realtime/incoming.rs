@@ -1,0 +1,164 @@
+//! Events a TapTalk client sends over its WebSocket: messages, edits and deletes, typing.
+//! Message content arrives encrypted with the SDKs' cipher and is stored in plaintext.
+
+use crate::TapTalk;
+use crate::crypto::decrypt_lenient;
+use crate::params::Params;
+use crate::realtime::render::frame;
+use crate::wire::message::{MessageDto, object_text};
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use futures_util::stream::FuturesUnordered;
+use palaver_core::realtime::{Connection, Frame};
+use palaver_core::{ClientSession, OutgoingMessage};
+use palaver_domain::{Error, MessageId, MessageKind, RoomRef};
+use serde_json::Value;
+use std::sync::Arc;
+
+/// Work a connection has started and not yet finished, such as sends awaiting their commit.
+/// The connection keeps reading while it waits, so one client can have many sends in flight.
+pub type InFlight = FuturesUnordered<BoxFuture<'static, ()>>;
+
+/// Handles every event of one incoming WebSocket message (events may be joined by `\n`).
+/// Writes are queued in the order the events arrive; their replies land in `in_flight`.
+pub fn handle(t: &TapTalk, session: &ClientSession, conn: &Arc<Connection>, text: &str, in_flight: &mut InFlight) {
+    for line in text.split('\n').map(str::trim).filter(|l| !l.is_empty()) {
+        let Ok(Value::Object(event)) = serde_json::from_str::<Value>(line) else {
+            tracing::debug!(user = %session.user.id, "ignoring a frame that is not a JSON object");
+            continue;
+        };
+        let name = event.get("eventName").and_then(Value::as_str).unwrap_or_default();
+        let data = match event.get("data") {
+            Some(Value::Object(d)) => Params(d.clone()),
+            _ => Params::default(),
+        };
+        match name {
+            "chat/sendMessage" => in_flight.push(send(t, session, conn.clone(), data).boxed()),
+            "chat/updateMessage" => in_flight.push(update(t, session, data)),
+            "chat/startTyping" | "chat/stopTyping" => {
+                in_flight.push(typing(t, session, &data, name == "chat/startTyping").boxed())
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Decrypts the quote object's content, keeping the object as JSON text.
+fn quote_text(v: Option<&Value>, local_id: &str) -> String {
+    let mut quote = v.cloned().unwrap_or(Value::Null);
+    if let Some(Value::String(content)) = quote.get_mut("content") {
+        *content = decrypt_lenient(content, local_id);
+    }
+    object_text(Some(&quote))
+}
+
+fn room_of(data: &Params) -> Option<RoomRef> {
+    let room_id = match data.raw("room") {
+        Some(Value::Object(room)) => room.get("roomID").and_then(Value::as_str).map(str::to_string),
+        _ => None,
+    };
+    room_id.or_else(|| data.opt_str("roomID", "roomID").ok().flatten()).and_then(|id| RoomRef::from_tap_room_id(&id))
+}
+
+/// Turns a `chat/sendMessage` event into a message, or explains why not.
+fn parse_message(data: &Params) -> Result<(RoomRef, OutgoingMessage), String> {
+    let local_id = data.req_str("localID", "localID").map_err(|e| e.message)?;
+    let room = room_of(data).ok_or("the message names no valid room")?;
+    let kind = data.opt_int("type", "type").map_err(|e| e.message)?.unwrap_or(MessageKind::TEXT);
+    if (9000..10000).contains(&kind) {
+        return Err("clients cannot send system messages".into());
+    }
+    let body = decrypt_lenient(&data.opt_str("body", "body").map_err(|e| e.message)?.unwrap_or_default(), &local_id);
+    let payload = decrypt_lenient(&data.opt_str("data", "data").map_err(|e| e.message)?.unwrap_or_default(), &local_id);
+    crate::client::messages::check_content(&body, &payload).map_err(|e| e.message)?;
+    Ok((
+        room,
+        OutgoingMessage {
+            kind,
+            body,
+            data: payload,
+            filter_id: data.opt_str("filterID", "filterID").ok().flatten().unwrap_or_default(),
+            is_hidden: data.opt_bool("isHidden", "isHidden").ok().flatten().unwrap_or(false),
+            quote: quote_text(data.raw("quote"), &local_id),
+            reply_to: object_text(data.raw("replyTo")),
+            forward_from: object_text(data.raw("forwardFrom")),
+            local_id,
+        },
+    ))
+}
+
+/// Tells the sending connection its message was refused: the message comes back with
+/// `isFailedSend: true`, matched by its `localID`.
+fn refuse(conn: &Connection, data: Params, why: &str) {
+    tracing::debug!(user = %conn.user, reason = why, "refusing a message");
+    let mut message = data.0;
+    message.insert("isSending".into(), Value::Bool(false));
+    message.insert("isFailedSend".into(), Value::Bool(true));
+    if let Some(bytes) = frame("chat/sendMessage", Value::Object(message)) {
+        conn.outbox.push(Frame { bytes, seq: 0 });
+    }
+}
+
+fn send(t: &TapTalk, session: &ClientSession, conn: Arc<Connection>, data: Params) -> impl Future<Output = ()> + use<> {
+    let user = session.user.id;
+    let stored = parse_message(&data).map(|(room, message)| t.core.send_message(session.app, user, room, message));
+    async move {
+        let result = match stored {
+            Ok(stored) => stored.await.map_err(|e| e.to_string()),
+            Err(why) => Err(why),
+        };
+        match result {
+            // A new message reaches every device of every participant, this one included.
+            Ok((_, true)) => {}
+            // A repeated send: acknowledge it to this connection with the stored message.
+            Ok((rm, false)) => {
+                let dto = MessageDto::for_viewer(&rm, user, true);
+                if let Some(bytes) = frame("chat/sendMessage", dto) {
+                    conn.outbox.push(Frame { bytes, seq: rm.message.change_seq });
+                }
+            }
+            Err(why) => refuse(&conn, data, &why),
+        }
+    }
+}
+
+/// A `chat/updateMessage` event: a delete for everyone, an edit, or a delivery or read mark.
+fn update(t: &TapTalk, session: &ClientSession, data: Params) -> BoxFuture<'static, ()> {
+    let Some(id) = data.opt_str("messageID", "messageID").ok().flatten().and_then(|s| s.parse().ok()) else {
+        return std::future::ready(()).boxed();
+    };
+    let (app, user, id) = (session.app, session.user.id, MessageId(id));
+    let local_id = data.opt_str("localID", "localID").ok().flatten().unwrap_or_default();
+    let flag = |name: &str| data.opt_bool(name, name).ok().flatten() == Some(true);
+    let work: BoxFuture<'static, Result<(), Error>> = if flag("isDeleted") {
+        match room_of(&data) {
+            Some(room) => t.core.delete_messages(app, user, room, vec![id], true).map(|r| r.map(drop)).boxed(),
+            None => return std::future::ready(()).boxed(),
+        }
+    } else if flag("isMessageEdited") {
+        let body = decrypt_lenient(&data.opt_str("body", "body").ok().flatten().unwrap_or_default(), &local_id);
+        let payload = data.opt_str("data", "data").ok().flatten().map(|d| decrypt_lenient(&d, &local_id));
+        let quote = data.raw("quote").map(|q| quote_text(Some(q), &local_id));
+        t.core.edit_message(app, user, id, body, payload, quote).map(|r| r.map(drop)).boxed()
+    } else if flag("isRead") || flag("isDelivered") {
+        t.core.mark_messages(app, user, vec![id], flag("isRead")).map(|r| r.map(drop)).boxed()
+    } else {
+        return std::future::ready(()).boxed();
+    };
+    async move {
+        if let Err(e) = work.await {
+            tracing::debug!(user = %user, error = %e, "refusing a message update");
+        }
+    }
+    .boxed()
+}
+
+fn typing(t: &TapTalk, session: &ClientSession, data: &Params, started: bool) -> impl Future<Output = ()> + use<> {
+    let (core, app, user, room) = (t.core.clone(), session.app, session.user.id, room_of(data));
+    async move {
+        let Some(room) = room else { return };
+        if let Err(e) = core.typing(app, user, room, started).await {
+            tracing::debug!(user = %user, error = %e, "ignoring a typing event");
+        }
+    }
+}

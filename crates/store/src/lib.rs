@@ -63,11 +63,14 @@ pub struct StoreOptions {
     pub max_batch: usize,
     /// SQLite durability level.
     pub durability: Durability,
+    /// SQLite: write-ahead log size, in frames (pages), above which the writer restarts the
+    /// log, so it stays bounded under a steady stream of commits.
+    pub wal_restart_frames: i64,
 }
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        Self { readers: 4, max_batch: 512, durability: Durability::Full }
+        Self { readers: 4, max_batch: 512, durability: Durability::Full, wal_restart_frames: 64 * 1024 }
     }
 }
 
@@ -153,7 +156,12 @@ impl Store {
             }
             _ => writer::Acknowledge::AtCommit(sink),
         };
-        threads.push(spawn("palaver-writer", move || writer::run_writer(wrx, wf, ack, max_batch))?);
+        let restart_due = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let between_batches: Option<writer::BetweenBatches> = match backend {
+            Backend::Sqlite(_) => Some(Box::new(sqlite::restart_log_when_due(restart_due.clone()))),
+            _ => None,
+        };
+        threads.push(spawn("palaver-writer", move || writer::run_writer(wrx, wf, ack, max_batch, between_batches))?);
         let reader_count = options.readers.max(1);
         for i in 0..reader_count {
             let rrx = rrx.clone();
@@ -163,7 +171,10 @@ impl Store {
         let (stop_checkpoints, stopped) = crossbeam_channel::bounded::<()>(1);
         if let Backend::Sqlite(path) = backend {
             let path = path.clone();
-            threads.push(spawn("palaver-checkpoint", move || sqlite::run_checkpoints(&path, stopped))?);
+            let restart_after = options.wal_restart_frames;
+            threads.push(spawn("palaver-checkpoint", move || {
+                sqlite::run_checkpoints(&path, stopped, restart_due, restart_after)
+            })?);
         }
         Ok(Store {
             inner: Arc::new(Inner {

@@ -177,8 +177,18 @@ pub(crate) struct Committed {
     events: Vec<Event>,
 }
 
+/// Upkeep the writer runs on its own connection after each batch (SQLite: restarting the
+/// write-ahead log), so it never competes with a commit for the write lock.
+pub(crate) type BetweenBatches = Box<dyn FnMut(&mut dyn Conn) + Send>;
+
 /// The writer thread's loop.
-pub(crate) fn run_writer(rx: Receiver<WriteMsg>, factory: ConnFactory, ack: Acknowledge, max_batch: usize) {
+pub(crate) fn run_writer(
+    rx: Receiver<WriteMsg>,
+    factory: ConnFactory,
+    ack: Acknowledge,
+    max_batch: usize,
+    mut between_batches: Option<BetweenBatches>,
+) {
     let mut conn: Option<Box<dyn Conn>> = None;
     let mut stopping = false;
     let mut stats = WriterStats::default();
@@ -239,6 +249,9 @@ pub(crate) fn run_writer(rx: Receiver<WriteMsg>, factory: ConnFactory, ack: Ackn
                 let err = Err(e);
                 jobs.into_iter().for_each(|j| j.finish(&err));
             }
+        }
+        if let (Some(upkeep), Some(c)) = (between_batches.as_mut(), conn.as_deref_mut()) {
+            upkeep(c);
         }
     }
 }

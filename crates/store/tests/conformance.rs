@@ -519,3 +519,49 @@ async fn migrations_apply_once() {
         again.close();
     }
 }
+
+/// SQLite only: under a steady stream of commits, with never a pause for the log to drain,
+/// the write-ahead log is restarted instead of growing without bound, so it stays far smaller
+/// than everything written through it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sqlite_write_ahead_log_stays_bounded_under_steady_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wal.db");
+    let backend = Backend::Sqlite(path.clone());
+    let store = tokio::task::spawn_blocking(move || {
+        let options = StoreOptions { readers: 1, wal_restart_frames: 256, ..StoreOptions::default() };
+        Store::open(&backend, options, Arc::new(|_| {})).expect("store opens")
+    })
+    .await
+    .unwrap();
+    store.write(|tx| tx.conn().batch("CREATE TABLE scratch (body TEXT NOT NULL)")).await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(2500);
+    let writers: Vec<_> = (0..4)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let body = "x".repeat(8 * 1024);
+                let mut written = 0u64;
+                while std::time::Instant::now() < deadline {
+                    let row = body.clone();
+                    store
+                        .write(move |tx| {
+                            tx.conn().execute("INSERT INTO scratch (body) VALUES ($1)", &[Value::Text(&row)])
+                        })
+                        .await
+                        .unwrap();
+                    written += body.len() as u64;
+                }
+                written
+            })
+        })
+        .collect();
+    let mut written = 0;
+    for w in writers {
+        written += w.await.unwrap();
+    }
+    let wal = std::fs::metadata(format!("{}-wal", path.display())).unwrap().len();
+    store.close();
+    assert!(written > 8 * 1024 * 1024, "the test wrote too little to tell: {written} bytes");
+    assert!(wal * 2 < written, "the log holds {wal} bytes after {written} bytes were written through it");
+}

@@ -83,29 +83,8 @@ impl Core {
                 let conn = tx.conn();
                 let actor = live_user(conn, app, creator)?;
                 let others = live_users(conn, app, &members)?;
-                let room = rooms::insert(
-                    conn,
-                    &Room {
-                        id: Default::default(),
-                        app,
-                        kind,
-                        personal_pair: None,
-                        xc_room_id: None,
-                        name,
-                        photo_thumb: String::new(),
-                        photo_full: String::new(),
-                        color: String::new(),
-                        options: "{}".into(),
-                        tags: Vec::new(),
-                        participant_roles: Vec::new(),
-                        is_locked: false,
-                        locked_time: 0,
-                        created: now,
-                        updated: now,
-                        deleted: 0,
-                    },
-                )?
-                .ok_or_else(|| Error::internal("a new room collided"))?;
+                let room = rooms::insert(conn, &Room { name, ..Room::draft(app, kind, now) })?
+                    .ok_or_else(|| Error::internal("a new room collided"))?;
                 let mut ids = vec![actor.id];
                 ids.extend(others.iter().map(|u| u.id).filter(|id| *id != actor.id));
                 add_members(conn, &room, &ids, now)?;

@@ -126,25 +126,7 @@ pub(crate) fn personal_room(conn: &mut dyn Conn, a: &User, b: &User) -> Result<R
     }
     let now = now_ms();
     let pair = if a.id <= b.id { (a.id, b.id) } else { (b.id, a.id) };
-    let draft = Room {
-        id: Default::default(),
-        app: a.app,
-        kind: RoomType::Personal,
-        personal_pair: Some(pair),
-        xc_room_id: None,
-        name: String::new(),
-        photo_thumb: String::new(),
-        photo_full: String::new(),
-        color: String::new(),
-        options: "{}".into(),
-        tags: Vec::new(),
-        participant_roles: Vec::new(),
-        is_locked: false,
-        locked_time: 0,
-        created: now,
-        updated: now,
-        deleted: 0,
-    };
+    let draft = Room { personal_pair: Some(pair), ..Room::draft(a.app, RoomType::Personal, now) };
     if let Some(room) = rooms::insert(conn, &draft)? {
         for user in [pair.0, pair.1] {
             participants::add(conn, room.id, user, participants::Membership::Direct, 0, now)?;

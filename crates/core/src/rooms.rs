@@ -141,23 +141,13 @@ impl Core {
                         let room = rooms::insert(
                             conn,
                             &Room {
-                                id: Default::default(),
-                                app,
-                                kind: spec.kind,
-                                personal_pair: None,
                                 xc_room_id: Some(spec.xc_room_id),
                                 name: spec.name,
                                 photo_thumb: spec.photo_thumb.unwrap_or_default(),
                                 photo_full: spec.photo_full.unwrap_or_default(),
-                                color: String::new(),
-                                options: "{}".into(),
                                 tags: spec.tags.unwrap_or_default(),
                                 participant_roles: spec.participant_roles.unwrap_or_default(),
-                                is_locked: false,
-                                locked_time: 0,
-                                created: now,
-                                updated: now,
-                                deleted: 0,
+                                ..Room::draft(app, spec.kind, now)
                             },
                         )?
                         .ok_or_else(|| Error::invalid("xcRoomID", "The room was created concurrently; retry"))?;

@@ -89,6 +89,30 @@ pub struct Room {
 }
 
 impl Room {
+    /// A room not yet stored (id 0), with every optional field empty: the one starting point
+    /// for every way a room is created.
+    pub fn draft(app: AppId, kind: RoomType, now: i64) -> Self {
+        Self {
+            id: Default::default(),
+            app,
+            kind,
+            personal_pair: None,
+            xc_room_id: None,
+            name: String::new(),
+            photo_thumb: String::new(),
+            photo_full: String::new(),
+            color: String::new(),
+            options: "{}".into(),
+            tags: Vec::new(),
+            participant_roles: Vec::new(),
+            is_locked: false,
+            locked_time: 0,
+            created: now,
+            updated: now,
+            deleted: 0,
+        }
+    }
+
     /// The TapTalk `roomID`: `"<min>-<max>"` for personal rooms, the numeric id otherwise.
     pub fn tap_room_id(&self) -> String {
         match self.personal_pair {

@@ -120,23 +120,10 @@ fn typing_event(user: &User, n: i64) -> Event {
 
 fn group(app: AppId, name: &str) -> Room {
     Room {
-        id: RoomId(0),
-        app,
-        kind: RoomType::Group,
-        personal_pair: None,
         xc_room_id: Some(name.to_string()),
         name: name.to_string(),
-        photo_thumb: String::new(),
-        photo_full: String::new(),
-        color: String::new(),
-        options: "{}".into(),
         tags: vec!["a".into()],
-        participant_roles: vec![],
-        is_locked: false,
-        locked_time: 0,
-        created: 1,
-        updated: 1,
-        deleted: 0,
+        ..Room::draft(app, RoomType::Group, 1)
     }
 }
 

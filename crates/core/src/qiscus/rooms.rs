@@ -54,25 +54,7 @@ pub struct ChannelSpec {
 
 /// A fresh room value to insert.
 fn new_room(app: AppId, kind: RoomType, xc: Option<String>, name: String, now: i64) -> Room {
-    Room {
-        id: Default::default(),
-        app,
-        kind,
-        personal_pair: None,
-        xc_room_id: xc,
-        name,
-        photo_thumb: String::new(),
-        photo_full: String::new(),
-        color: String::new(),
-        options: "{}".into(),
-        tags: Vec::new(),
-        participant_roles: Vec::new(),
-        is_locked: false,
-        locked_time: 0,
-        created: now,
-        updated: now,
-        deleted: 0,
-    }
+    Room { xc_room_id: xc, name, ..Room::draft(app, kind, now) }
 }
 
 /// Sets the avatar as both photo sizes.

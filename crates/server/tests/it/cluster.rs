@@ -2,14 +2,13 @@
 //! when `PALAVER_TEST_DATABASE_URL` and `PALAVER_TEST_NATS_URL` are set (CI sets both).
 
 use crate::client_support::{body_of, personal, sdk_message};
+use crate::process_support::{Node, create_app};
 use crate::support::{Endpoint, fresh_schema};
 use palaver_core::AppCredentials;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn cluster_env() -> Option<(String, String)> {
@@ -18,61 +17,12 @@ fn cluster_env() -> Option<(String, String)> {
     Some((db, nats))
 }
 
-/// A `palaver serve` process.
-struct Node {
-    child: Child,
-    addr: SocketAddr,
-    args: Vec<String>,
-}
-
-impl Node {
-    fn start(args: &[String]) -> Node {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_palaver"))
-            .arg("serve")
-            .args(args)
-            .args(["--listen", "127.0.0.1:0"])
-            .env("NO_COLOR", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("palaver starts");
-        let (tx, rx) = mpsc::channel();
-        let stderr = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(addr) = line.split("listening on http://").nth(1) {
-                    let _ = tx.send(addr.trim().to_string());
-                }
-            }
-        });
-        let addr = rx.recv_timeout(Duration::from_secs(30)).expect("the node listens").parse().unwrap();
-        Node { child, addr, args: args.to_vec() }
-    }
-
-    /// SIGKILL: no shutdown, no flush, nothing.
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
 /// A fresh schema, an app in it, and the arguments of a node using them.
 async fn cluster(nats: &str) -> (Vec<String>, AppCredentials, String) {
     let (db, _) = cluster_env().unwrap();
     let url = fresh_schema(db).await;
     let dir = tempfile::tempdir().unwrap().keep();
-    let out = Command::new(env!("CARGO_BIN_EXE_palaver"))
-        .args(["app", "create", "--name", "cluster", "--json", "--database-url", &url])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let creds: AppCredentials = serde_json::from_slice(&out.stdout).map(|v: serde_json::Value| creds_from(&v)).unwrap();
+    let creds = create_app(&["--database-url", &url]);
     let args = vec![
         "--database-url".into(),
         url.clone(),
@@ -82,22 +32,6 @@ async fn cluster(nats: &str) -> (Vec<String>, AppCredentials, String) {
         dir.display().to_string(),
     ];
     (args, creds, url)
-}
-
-fn creds_from(v: &serde_json::Value) -> AppCredentials {
-    let s = |k: &str| v[k].as_str().unwrap().to_string();
-    AppCredentials {
-        app_id: v["app_id"].as_i64().unwrap(),
-        name: s("name"),
-        server_key: s("server_key"),
-        server_key_id: s("server_key_id"),
-        server_key_secret: s("server_key_secret"),
-        app_key: s("app_key"),
-        app_key_id: s("app_key_id"),
-        app_key_secret: s("app_key_secret"),
-        qiscus_app_id: s("qiscus_app_id"),
-        qiscus_secret: s("qiscus_secret"),
-    }
 }
 
 /// How many times each body of a `flow-` message is stored.

@@ -4,6 +4,8 @@
 mod cli;
 mod client_support;
 mod cluster;
+mod crash;
+mod process_support;
 mod qiscus_auth;
 mod qiscus_cross_face;
 mod qiscus_input;

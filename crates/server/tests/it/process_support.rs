@@ -1,0 +1,84 @@
+//! Palaver as a separate process, for tests that kill it or run several: `palaver app create`
+//! and `palaver serve` started from the binary under test.
+
+use palaver_core::AppCredentials;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// A `palaver serve` process.
+pub struct Node {
+    child: Child,
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// The arguments it was started with, to start it again.
+    pub args: Vec<String>,
+}
+
+impl Node {
+    /// Starts `palaver serve` with `args` on a free port and waits until it listens.
+    pub fn start(args: &[String]) -> Node {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_palaver"))
+            .arg("serve")
+            .args(args)
+            .args(["--listen", "127.0.0.1:0"])
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("palaver starts");
+        let (tx, rx) = mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(addr) = line.split("listening on http://").nth(1) {
+                    let _ = tx.send(addr.trim().to_string());
+                }
+            }
+        });
+        let addr = rx.recv_timeout(Duration::from_secs(30)).expect("the node listens").parse().unwrap();
+        Node { child, addr, args: args.to_vec() }
+    }
+
+    /// SIGKILL: no shutdown, no flush, nothing.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Creates an app with `palaver app create --json` and the given database options.
+pub fn create_app(db_args: &[&str]) -> AppCredentials {
+    let out = Command::new(env!("CARGO_BIN_EXE_palaver"))
+        .args(["app", "create", "--name", "tested", "--json"])
+        .args(db_args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    creds_from(&v)
+}
+
+fn creds_from(v: &serde_json::Value) -> AppCredentials {
+    let s = |k: &str| v[k].as_str().unwrap().to_string();
+    AppCredentials {
+        app_id: v["app_id"].as_i64().unwrap(),
+        name: s("name"),
+        server_key: s("server_key"),
+        server_key_id: s("server_key_id"),
+        server_key_secret: s("server_key_secret"),
+        app_key: s("app_key"),
+        app_key_id: s("app_key_id"),
+        app_key_secret: s("app_key_secret"),
+        qiscus_app_id: s("qiscus_app_id"),
+        qiscus_secret: s("qiscus_secret"),
+    }
+}

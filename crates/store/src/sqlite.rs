@@ -49,13 +49,14 @@ impl SqliteConn {
             // time with 64 MB and under 1% with 8 MB.
             format!(
                 "PRAGMA page_size={PAGE_SIZE}; PRAGMA journal_mode=WAL; PRAGMA synchronous={sync}; PRAGMA foreign_keys=ON; \
-                 PRAGMA busy_timeout=5000; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-8000; \
+                 PRAGMA busy_timeout={BUSY_TIMEOUT_MS}; PRAGMA temp_store=MEMORY; PRAGMA cache_size=-8000; \
                  PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=134217728;"
             )
         } else {
-            "PRAGMA query_only=ON; PRAGMA busy_timeout=5000; PRAGMA temp_store=MEMORY; \
-             PRAGMA cache_size=-16000; PRAGMA mmap_size=268435456;"
-                .to_string()
+            format!(
+                "PRAGMA query_only=ON; PRAGMA busy_timeout={BUSY_TIMEOUT_MS}; PRAGMA temp_store=MEMORY; \
+                 PRAGMA cache_size=-16000; PRAGMA mmap_size=268435456;"
+            )
         };
         conn.execute_batch(&pragmas).map_err(map_err)?;
         Ok(Self { conn, rewritten: std::collections::HashMap::new() })
@@ -99,7 +100,7 @@ pub(crate) fn run_checkpoints(
                 return;
             }
         };
-    let _ = conn.busy_timeout(std::time::Duration::from_secs(5));
+    let _ = conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS.into()));
     loop {
         match stop.recv_timeout(CHECKPOINT_EVERY) {
             Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
@@ -127,16 +128,26 @@ fn checkpoint(conn: &Connection, restart_due: &AtomicBool, restart_after_frames:
 /// The writer's work between batches: when the checkpoint thread asks for it, a restarting
 /// checkpoint copies the few frames committed since the last passive one, so the next commit
 /// starts the log from its beginning. The writer does it itself, between its own batches,
-/// so no commit waits on a lock for it.
+/// so no commit waits on a lock for it. It waits only briefly for readers still on the old
+/// log: if one is slow, the restart is left to the next round rather than holding up commits.
 pub(crate) fn restart_log_when_due(restart_due: Arc<AtomicBool>) -> impl FnMut(&mut dyn Conn) + Send {
     move |conn| {
         if restart_due.swap(false, Ordering::Relaxed) {
-            if let Err(e) = conn.query("PRAGMA wal_checkpoint(RESTART)", &[], |r| r.int(0)) {
+            let restarted = conn
+                .batch(&format!("PRAGMA busy_timeout={RESTART_WAIT_MS}"))
+                .and_then(|()| conn.query("PRAGMA wal_checkpoint(RESTART)", &[], |r| r.int(0)));
+            let _ = conn.batch(&format!("PRAGMA busy_timeout={BUSY_TIMEOUT_MS}"));
+            if let Err(e) = restarted {
                 tracing::warn!(error = %e, "restarting the write-ahead log");
             }
         }
     }
 }
+
+/// How long a connection waits for a lock another one holds.
+const BUSY_TIMEOUT_MS: u32 = 5000;
+/// How long the writer's log restart waits for readers still using the old log.
+const RESTART_WAIT_MS: u32 = 20;
 
 /// Rewrites PostgreSQL `$1` parameters into SQLite's numbered `?1` form.
 fn to_sqlite(sql: &str) -> Cow<'_, str> {

@@ -2,7 +2,8 @@
 //!
 //! Every secret Palaver issues is a long random token, so a fast SHA-256 digest is enough to
 //! store it safely (no password-style stretching is needed) and keeps per-request
-//! authentication cheap.
+//! authentication cheap. Passwords that users choose are another matter: they are stored
+//! salted and stretched ([`hash_password`]).
 
 use sha2::{Digest, Sha256};
 
@@ -39,14 +40,68 @@ pub fn hash(secret: &str) -> String {
 
 /// Compares a secret with a stored hash in time independent of where they differ.
 pub fn verify(secret: &str, stored_hash: &str) -> bool {
-    let computed = hash(secret);
-    computed.len() == stored_hash.len()
-        && computed.bytes().zip(stored_hash.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    same(&hash(secret), stored_hash)
+}
+
+/// Whether two strings are equal, in time independent of where they differ.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// PBKDF2-HMAC-SHA256 rounds for user passwords: about 20 ms of one core per hash, a cost
+/// that the Server API's `login_or_register` can carry and a guessing attacker pays per guess.
+const PASSWORD_ROUNDS: u32 = 100_000;
+
+/// A user-chosen password, salted and stretched: `pbkdf2-sha256$<rounds>$<salt>$<hash>`.
+pub fn hash_password(password: &str) -> String {
+    password_hash_with(password, &random_hex(32), PASSWORD_ROUNDS)
+}
+
+/// A password that is itself a long random token (one Palaver made up), in the format of
+/// [`hash_password`]: salted, but with one round, since guessing it is hopeless anyway.
+pub fn hash_random_password(token: &str) -> String {
+    password_hash_with(token, &random_hex(32), 1)
+}
+
+fn password_hash_with(password: &str, salt: &str, rounds: u32) -> String {
+    let mut out = [0u8; 32];
+    pbkdf2::pbkdf2_hmac::<Sha256>(password.as_bytes(), salt.as_bytes(), rounds, &mut out);
+    format!("pbkdf2-sha256${rounds}${salt}${}", hex::encode(out))
+}
+
+/// Whether `password` is the one [`hash_password`] stored as `stored`.
+pub fn verify_password(password: &str, stored: &str) -> bool {
+    let mut parts = stored.split('$');
+    let (Some("pbkdf2-sha256"), Some(rounds), Some(salt), Some(_), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    match rounds.parse::<u32>() {
+        Ok(rounds) if rounds > 0 => same(&password_hash_with(password, salt, rounds), stored),
+        _ => false,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passwords_are_salted_stretched_and_verified() {
+        // PBKDF2-HMAC-SHA256 test vector: "password", salt "salt", one round.
+        let one_round = password_hash_with("password", "salt", 1);
+        assert_eq!(one_round, "pbkdf2-sha256$1$salt$120fb6cffcf8b32c43e7225256c4f837a86548c92ccc35480805987cb70be17b");
+        let stored = hash_password("secret-1");
+        assert!(stored.starts_with("pbkdf2-sha256$100000$"), "{stored}");
+        assert_ne!(hash_password("secret-1"), stored, "each hash has its own salt");
+        assert!(verify_password("secret-1", &stored));
+        assert!(!verify_password("secret-2", &stored));
+        assert!(!verify_password("secret-1", &hash("secret-1")), "a bare digest is not a password hash");
+        assert!(!verify_password("password", "pbkdf2-sha256$0$salt$00"));
+        let token = random_token(32);
+        assert!(verify_password(&token, &hash_random_password(&token)));
+    }
 
     #[test]
     fn tokens_have_the_requested_shape() {

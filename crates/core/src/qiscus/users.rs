@@ -50,15 +50,23 @@ impl Core {
     /// Creates the user or updates its profile; a given password replaces the stored one.
     /// Returns the user and whether it was created. The user gets a Qiscus token if it has
     /// none yet.
-    pub async fn qiscus_login_or_register(&self, app: AppId, login: QiscusLogin) -> Result<(User, bool), Error> {
+    pub async fn qiscus_login_or_register(&self, app: AppId, mut login: QiscusLogin) -> Result<(User, bool), Error> {
         if !valid_external_id(&login.user_id) {
             return Err(Error::invalid("user_id", "Param 'user_id' must be 1 to 50 characters"));
         }
+        // Stretching a password takes milliseconds of CPU: done here, never on the writer.
+        let given_hash = match login.password.take().filter(|s| !s.is_empty()) {
+            Some(p) => Some(
+                tokio::task::spawn_blocking(move || secrets::hash_password(&p))
+                    .await
+                    .map_err(|_| Error::internal("hashing the password failed"))?,
+            ),
+            None => None,
+        };
         self.store()
             .write(move |tx| {
                 let conn = tx.conn();
                 let username = login.username.filter(|s| !s.is_empty());
-                let password = login.password.filter(|s| !s.is_empty());
                 let known = users::by_xc(conn, app, &login.user_id)?.is_some_and(|u| !u.is_deleted());
                 if !known && username.is_none() {
                     return Err(Error::invalid("username", "Param 'username' is required to register a user"));
@@ -71,13 +79,13 @@ impl Core {
                     ..UserProfile::default()
                 };
                 let (user, created) = users::upsert(conn, app, &login.user_id, &profile, now_ms())?;
-                let password = match password {
-                    Some(p) => Some(p),
-                    None if !known => Some(secrets::random_token(32)),
+                let password_hash = match given_hash {
+                    Some(h) => Some(h),
+                    None if !known => Some(secrets::hash_random_password(&secrets::random_token(32))),
                     None => None,
                 };
-                if let Some(p) = password {
-                    users::set_qiscus_credentials(conn, user.id, Some(&secrets::hash(&p)), None)?;
+                if let Some(h) = password_hash {
+                    users::set_qiscus_credentials(conn, user.id, Some(&h), None)?;
                 }
                 ensure_token(conn, user.id)?;
                 Ok((user, created))

@@ -86,8 +86,7 @@ async fn a_killed_node_keeps_every_acknowledged_message_exactly_once() {
     // The client resends everything it sent; what was stored is answered, not stored again.
     let on = Endpoint::new(node.addr, creds);
     let mut ws = on.ws(&alice).await;
-    let (_, resent) = send_reading_acks(&mut ws, &room, 0, sent, sent).await;
-    let mut resent = resent;
+    let (_, mut resent) = send_reading_acks(&mut ws, &room, 0, sent, sent).await;
     while resent.len() < sent {
         let echo = ws.expect("chat/sendMessage").await;
         resent.insert(echo["localID"].as_str().unwrap().to_string());

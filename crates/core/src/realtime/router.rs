@@ -6,7 +6,7 @@ use super::cluster::ClusterOut;
 use super::hub::Hub;
 use palaver_domain::Event;
 use palaver_store::EventSink;
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -23,6 +23,9 @@ pub struct EventRouter {
     tx: mpsc::UnboundedSender<Vec<Event>>,
     last_seq: Arc<AtomicI64>,
     history: Arc<Mutex<VecDeque<(Instant, i64)>>>,
+    /// On clustered nodes, every change number seen and not yet checked against the
+    /// database (see `Core::fill_gaps`); `None` where nobody checks.
+    unchecked: Arc<Mutex<Option<BTreeSet<i64>>>>,
 }
 
 impl EventRouter {
@@ -30,7 +33,13 @@ impl EventRouter {
     pub fn new() -> (Self, mpsc::UnboundedReceiver<Vec<Event>>) {
         let (tx, rx) = mpsc::unbounded_channel();
         let history = VecDeque::from([(Instant::now(), 0)]);
-        (Self { tx, last_seq: Arc::new(AtomicI64::new(0)), history: Arc::new(Mutex::new(history)) }, rx)
+        let router = Self {
+            tx,
+            last_seq: Arc::new(AtomicI64::new(0)),
+            history: Arc::new(Mutex::new(history)),
+            unchecked: Arc::new(Mutex::new(None)),
+        };
+        (router, rx)
     }
 
     /// Sets where this node starts: the change number already in the database.
@@ -60,6 +69,9 @@ impl EventRouter {
     /// Records the change number an event carries.
     pub fn note_seq(&self, event: &Event) {
         let Some(seq) = event.change_seq() else { return };
+        if let Some(set) = self.unchecked.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+            set.insert(seq);
+        }
         if self.last_seq.fetch_max(seq, Ordering::Relaxed) >= seq {
             return;
         }
@@ -73,6 +85,21 @@ impl EventRouter {
         while h.len() > 1 && h.front().is_some_and(|(t, _)| now.duration_since(*t) > HISTORY) {
             h.pop_front();
         }
+    }
+
+    /// Starts remembering each change number seen, for [`Self::unseen`].
+    pub fn track_seen(&self) {
+        self.unchecked.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(BTreeSet::new);
+    }
+
+    /// Of `seqs`, those this node has not seen; forgets every number up to `upto`, which the
+    /// caller has now checked.
+    pub fn unseen(&self, seqs: &[i64], upto: i64) -> Vec<i64> {
+        let mut guard = self.unchecked.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(set) = guard.as_mut() else { return Vec::new() };
+        let missing = seqs.iter().copied().filter(|s| !set.contains(s)).collect();
+        *set = set.split_off(&(upto + 1));
+        missing
     }
 
     /// The highest change number seen at or before `at` (the oldest known one if `at` is

@@ -209,3 +209,63 @@ async fn a_node_that_lost_nats_catches_up_from_the_database() {
     let _ = nats_server.wait();
     assert_eq!(received.len(), 5, "bob received every message sent while NATS was down: {received:?}");
 }
+
+/// Commits a message the way a node does and then "dies" before publishing it: the row and
+/// its change number are in the database, and no node ever hears of it.
+async fn commit_without_publishing(url: String, like_body: &str, body: &str) {
+    let (like_body, body) = (like_body.to_string(), body.to_string());
+    tokio::task::spawn_blocking(move || {
+        let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let mut tx = c.transaction().unwrap();
+        let seq: i64 = tx.query_one("UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value", &[]).unwrap().get(0);
+        let inserted = tx
+            .execute(
+                "INSERT INTO messages (id, app_id, room_id, sender_id, local_id, type, qtype, body, created, updated, change_seq) \
+                 SELECT $1, app_id, room_id, sender_id, 'lost-publish', 1001, 'text', $2, created + 1, created + 1, $1 \
+                 FROM messages WHERE body = $3",
+                &[&seq, &body, &like_body],
+            )
+            .unwrap();
+        assert_eq!(inserted, 1);
+        tx.commit().unwrap();
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_change_no_node_published_reaches_clients_even_after_later_ones_did() {
+    let Some((_, nats)) = cluster_env() else {
+        return eprintln!("skipped: set PALAVER_TEST_DATABASE_URL and PALAVER_TEST_NATS_URL");
+    };
+    let (args, creds, url) = cluster(&nats).await;
+    let (a, b) = (Node::start(&args), Node::start(&args));
+    let (on_a, on_b) = (Endpoint::new(a.addr, creds.clone()), Endpoint::new(b.addr, creds));
+    on_a.server_ok("/v1/server/user/update", json!({"xcUserID": "alice", "fullName": "Alice"})).await;
+    let bob = on_b.login("bob", "Bob").await;
+    let mut bob_ws = on_b.ws(&bob).await;
+    let send = |text: &'static str| {
+        on_a.server_ok(
+            "/v1/server/message/send/custom",
+            json!({"messageType": 1001, "body": text, "senderXCUserID": "alice", "recipientXCUserID": "bob"}),
+        )
+    };
+    send("first").await;
+    assert_eq!(body_of(&bob_ws.expect("chat/sendMessage").await), "first");
+
+    // A change whose publish was lost, then a later one that arrives normally: node B has seen
+    // a higher change number than the lost one, so only looking for holes finds it.
+    commit_without_publishing(url, "first", "committed, never published").await;
+    send("later").await;
+    let mut received = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !received.iter().any(|b| b == "committed, never published") && Instant::now() < deadline {
+        if let Some((name, data)) = bob_ws.next_within(Duration::from_millis(500)).await {
+            if name == "chat/sendMessage" {
+                received.push(body_of(&data));
+            }
+        }
+    }
+    assert!(received.iter().any(|b| b == "later"), "{received:?}");
+    assert!(received.iter().any(|b| b == "committed, never published"), "bob got only {received:?}");
+}

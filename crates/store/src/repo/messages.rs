@@ -296,6 +296,31 @@ pub fn changed_since(conn: &mut dyn Conn, cursor: i64, limit: i64) -> DbResult<V
     )
 }
 
+/// The change numbers of messages changed after `after` and up to `upto`, ascending.
+pub fn change_seqs_between(conn: &mut dyn Conn, after: i64, upto: i64) -> DbResult<Vec<i64>> {
+    conn.query(
+        "SELECT change_seq FROM messages WHERE change_seq > $1 AND change_seq <= $2 ORDER BY change_seq",
+        &[after.into(), upto.into()],
+        |r| r.int(0),
+    )
+}
+
+/// Messages by their current change number, in change order; numbers no message holds any
+/// more are skipped.
+pub fn by_change_seqs(conn: &mut dyn Conn, seqs: &[i64]) -> DbResult<Vec<Message>> {
+    let mut out = Vec::with_capacity(seqs.len());
+    for chunk in seqs.chunks(500) {
+        let sql = format!(
+            "SELECT {} FROM messages m WHERE m.change_seq IN ({}) ORDER BY m.change_seq",
+            message_cols!(),
+            placeholders(1, chunk.len())
+        );
+        let params: Vec<Value> = chunk.iter().map(|s| Value::Int(*s)).collect();
+        out.extend(conn.query(&sql, &params, one)?);
+    }
+    Ok(out)
+}
+
 /// The newest message id of a room, 0 when empty.
 pub fn latest_id(conn: &mut dyn Conn, room: RoomId) -> DbResult<i64> {
     conn.query_opt("SELECT id FROM messages WHERE room_id = $1 ORDER BY id DESC LIMIT 1", &[room.0.into()], |r| {

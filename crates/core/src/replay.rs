@@ -95,9 +95,15 @@ impl Core {
             tick.tick().await;
             if let Some(upto) = committed_before.filter(|upto| *upto > checked) {
                 match self.replay_unseen(checked, upto).await {
-                    Ok(0) => checked = upto,
                     Ok(n) => {
-                        tracing::info!(events = n, after = checked, upto, "replayed changes no other node delivered");
+                        if n > 0 {
+                            tracing::info!(
+                                events = n,
+                                after = checked,
+                                upto,
+                                "replayed changes no other node delivered"
+                            );
+                        }
                         checked = upto;
                     }
                     Err(e) => tracing::warn!(error = %e, "replaying missed changes"),

@@ -8,7 +8,7 @@ use palaver_domain::Event;
 use palaver_store::EventSink;
 use std::collections::{BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
@@ -24,8 +24,9 @@ pub struct EventRouter {
     last_seq: Arc<AtomicI64>,
     history: Arc<Mutex<VecDeque<(Instant, i64)>>>,
     /// On clustered nodes, every change number seen and not yet checked against the
-    /// database (see `Core::fill_gaps`); `None` where nobody checks.
-    unchecked: Arc<Mutex<Option<BTreeSet<i64>>>>,
+    /// database (see `Core::fill_gaps`); unset where nobody checks, so a single node pays
+    /// nothing for it.
+    unchecked: Arc<OnceLock<Mutex<BTreeSet<i64>>>>,
 }
 
 impl EventRouter {
@@ -37,7 +38,7 @@ impl EventRouter {
             tx,
             last_seq: Arc::new(AtomicI64::new(0)),
             history: Arc::new(Mutex::new(history)),
-            unchecked: Arc::new(Mutex::new(None)),
+            unchecked: Arc::new(OnceLock::new()),
         };
         (router, rx)
     }
@@ -69,8 +70,8 @@ impl EventRouter {
     /// Records the change number an event carries.
     pub fn note_seq(&self, event: &Event) {
         let Some(seq) = event.change_seq() else { return };
-        if let Some(set) = self.unchecked.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
-            set.insert(seq);
+        if let Some(set) = self.unchecked.get() {
+            set.lock().unwrap_or_else(|p| p.into_inner()).insert(seq);
         }
         if self.last_seq.fetch_max(seq, Ordering::Relaxed) >= seq {
             return;
@@ -89,14 +90,14 @@ impl EventRouter {
 
     /// Starts remembering each change number seen, for [`Self::unseen`].
     pub fn track_seen(&self) {
-        self.unchecked.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert_with(BTreeSet::new);
+        self.unchecked.get_or_init(Mutex::default);
     }
 
     /// Of `seqs`, those this node has not seen; forgets every number up to `upto`, which the
     /// caller has now checked.
     pub fn unseen(&self, seqs: &[i64], upto: i64) -> Vec<i64> {
-        let mut guard = self.unchecked.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(set) = guard.as_mut() else { return Vec::new() };
+        let Some(set) = self.unchecked.get() else { return Vec::new() };
+        let mut set = set.lock().unwrap_or_else(|p| p.into_inner());
         let missing = seqs.iter().copied().filter(|s| !set.contains(s)).collect();
         *set = set.split_off(&(upto + 1));
         missing

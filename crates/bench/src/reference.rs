@@ -140,10 +140,10 @@ pub fn add_ratios(outcomes: &mut [Outcome]) {
         ("durable", "acks_per_s", "ref-sqlite", "rows_per_s", "ratio_to_batched_sqlite"),
     ];
     for (scenario, key, reference, ref_key, name) in pairs {
-        if let (Some(ours), Some(theirs)) = (metric(outcomes, scenario, key), metric(outcomes, reference, ref_key)) {
-            if let Some(o) = outcomes.iter_mut().find(|o| o.scenario == scenario) {
-                o.metrics[name] = json!(((ours / theirs) * 1000.0).round() / 1000.0);
-            }
+        if let (Some(ours), Some(theirs)) = (metric(outcomes, scenario, key), metric(outcomes, reference, ref_key))
+            && let Some(o) = outcomes.iter_mut().find(|o| o.scenario == scenario)
+        {
+            o.metrics[name] = json!(((ours / theirs) * 1000.0).round() / 1000.0);
         }
     }
 }

@@ -1,10 +1,11 @@
-//! Apps (tenants), their credentials, and the in-memory registry every request authenticates
-//! against.
+//! Apps (tenants), their keys, and the in-memory registry every request authenticates
+//! against. A key is of a kind a face names and needs (a server key, a client app key, a
+//! secret...): a new face adds kinds, not columns. Secrets appear once, when issued, and are
+//! stored as SHA-256 hashes.
 
 use crate::{Core, secrets};
-use base64::Engine;
-use palaver_domain::{AppId, Error, time::now_ms};
-use palaver_store::repo::apps::{self, AppRecord};
+use palaver_domain::{AppId, Error, Field, Invalid, time::now_ms};
+use palaver_store::repo::apps::{self, KeyRecord};
 use palaver_store::{DbError, Store};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -12,58 +13,87 @@ use std::fmt;
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
-/// The credentials of a new app. Secrets appear here once and are stored only as hashes.
-#[derive(Clone, Serialize)]
-pub struct AppCredentials {
-    /// App id.
-    pub app_id: i64,
-    /// App name.
-    pub name: String,
-    /// Ready value of the TapTalk `Server-Key` header: base64 of `id:secret`.
-    pub server_key: String,
-    /// Server key id.
-    pub server_key_id: String,
-    /// Server key secret.
-    pub server_key_secret: String,
-    /// Ready value of the TapTalk `App-Key` header: base64 of `id:secret`.
-    pub app_key: String,
-    /// App key id.
-    pub app_key_id: String,
-    /// App key secret.
-    pub app_key_secret: String,
-    /// Qiscus app id (`QISCUS-SDK-APP-ID`).
-    pub qiscus_app_id: String,
-    /// Qiscus secret key (`QISCUS-SDK-SECRET`).
-    pub qiscus_secret: String,
+/// A kind of key a face authenticates with.
+#[derive(Clone, Copy, Debug)]
+pub struct KeyKind {
+    /// Stored name, e.g. `taptalk.server_key`.
+    pub name: &'static str,
+    /// How the key's public id looks.
+    pub id_style: KeyIdStyle,
+    /// Characters of the secret.
+    pub secret_chars: usize,
+    /// How operators are shown a key of this kind: from its id and, when it was just
+    /// issued, its secret, the named values to print (the face's own header forms included).
+    pub show: fn(id: &str, secret: Option<&str>) -> Vec<KeyField>,
 }
 
-impl fmt::Debug for AppCredentials {
+/// One value shown to an operator about a key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyField {
+    /// Its name in JSON output.
+    pub name: &'static str,
+    /// The value.
+    pub value: String,
+    /// Its label in text output; values without one are shown in JSON only.
+    pub label: Option<&'static str>,
+}
+
+/// How a key's public id is made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyIdStyle {
+    /// Random lowercase hex of this many characters.
+    Hex(usize),
+    /// The app's name, lowercased letters and digits (at most 16), a dash and 6 random hex
+    /// digits: readable where the id is typed into client configuration.
+    NamedAfterApp,
+}
+
+/// A key just issued: its secret is shown this once.
+#[derive(Clone, Serialize)]
+pub struct IssuedKey {
+    /// The key's kind.
+    pub kind: &'static str,
+    /// Public id.
+    pub id: String,
+    /// Secret.
+    pub secret: String,
+}
+
+impl fmt::Debug for IssuedKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AppCredentials")
-            .field("app_id", &self.app_id)
-            .field("name", &self.name)
-            .field("server_key_id", &self.server_key_id)
-            .field("app_key_id", &self.app_key_id)
-            .field("qiscus_app_id", &self.qiscus_app_id)
-            .finish_non_exhaustive()
+        f.debug_struct("IssuedKey").field("kind", &self.kind).field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+/// A new app and its keys.
+#[derive(Clone, Debug)]
+pub struct CreatedApp {
+    /// App id.
+    pub app_id: i64,
+    /// Name.
+    pub name: String,
+    /// Its keys, secrets included.
+    pub keys: Vec<IssuedKey>,
+}
+
+impl CreatedApp {
+    /// The key of a kind.
+    pub fn key(&self, kind: &str) -> Option<&IssuedKey> {
+        self.keys.iter().find(|k| k.kind == kind)
     }
 }
 
 /// An app without its secrets, for listings.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct AppSummary {
     /// App id.
     pub app_id: i64,
     /// Name.
     pub name: String,
-    /// Server key id.
-    pub server_key_id: String,
-    /// App key id.
-    pub app_key_id: String,
-    /// Qiscus app id.
-    pub qiscus_app_id: String,
     /// Creation time, Unix ms.
     pub created: i64,
+    /// Its keys' kinds and public ids.
+    pub keys: Vec<(String, String)>,
 }
 
 /// The outcome of checking a key.
@@ -75,21 +105,14 @@ pub enum KeyCheck {
     Unknown,
     /// The id exists but the secret is wrong.
     WrongSecret,
-    /// The id is a key of another kind (an App-Key sent as Server-Key, say).
+    /// The id is a key of another kind (an app key sent as a server key, say).
     WrongKind,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum KeyKind {
-    Server,
-    App,
-    Qiscus,
-}
-
-/// Key ids to apps and secret hashes, reloaded from the store when an unknown id shows up
-/// (an app created by another process or node).
+/// Key ids to their kind, app and secret hash, reloaded from the store when an unknown id
+/// shows up (an app created by another process or node).
 pub(crate) struct AppRegistry {
-    keys: RwLock<HashMap<String, (KeyKind, AppId, String)>>,
+    keys: RwLock<HashMap<String, (String, AppId, String)>>,
     last_reload: tokio::sync::Mutex<Instant>,
 }
 
@@ -97,56 +120,45 @@ pub(crate) struct AppRegistry {
 const RELOAD_INTERVAL: Duration = Duration::from_millis(200);
 
 impl AppRegistry {
-    pub(crate) fn new(records: Vec<AppRecord>) -> Self {
+    pub(crate) fn new(keys: Vec<KeyRecord>) -> Self {
         let registry = Self {
             keys: RwLock::new(HashMap::new()),
             last_reload: tokio::sync::Mutex::new(Instant::now() - RELOAD_INTERVAL),
         };
-        registry.replace(records);
+        registry.replace(keys);
         registry
     }
 
-    fn replace(&self, records: Vec<AppRecord>) {
-        let mut map = HashMap::new();
-        for r in records {
-            map.insert(r.server_key_id, (KeyKind::Server, r.id, r.server_key_hash));
-            map.insert(r.app_key_id, (KeyKind::App, r.id, r.app_key_hash));
-            map.insert(r.qiscus_app_id, (KeyKind::Qiscus, r.id, r.qiscus_secret_hash));
-        }
+    fn replace(&self, keys: Vec<KeyRecord>) {
+        let map = keys.into_iter().map(|k| (k.key_id, (k.kind, k.app, k.secret_hash))).collect();
         *self.keys.write().unwrap_or_else(|p| p.into_inner()) = map;
     }
 
-    fn lookup(&self, id: &str) -> Option<(KeyKind, AppId, String)> {
+    fn lookup(&self, id: &str) -> Option<(String, AppId, String)> {
         self.keys.read().unwrap_or_else(|p| p.into_inner()).get(id).cloned()
     }
 
-    async fn check(&self, store: &Store, kind: KeyKind, id: &str, secret: &str) -> KeyCheck {
-        let mut found = self.lookup(id);
-        if found.is_none() {
-            let mut last = self.last_reload.lock().await;
-            found = self.lookup(id);
-            if found.is_none() && last.elapsed() >= RELOAD_INTERVAL {
-                *last = Instant::now();
-                if let Ok(records) = store.read(|c| apps::list(c)).await.map_err(|e: DbError| {
-                    tracing::error!(error = %e, "reloading apps");
-                }) {
-                    self.replace(records);
-                    found = self.lookup(id);
-                }
+    async fn find(&self, store: &Store, id: &str) -> Option<(String, AppId, String)> {
+        if let Some(found) = self.lookup(id) {
+            return Some(found);
+        }
+        let mut last = self.last_reload.lock().await;
+        if let Some(found) = self.lookup(id) {
+            return Some(found);
+        }
+        if last.elapsed() < RELOAD_INTERVAL {
+            return None;
+        }
+        *last = Instant::now();
+        match store.read(|c| apps::keys(c)).await {
+            Ok(keys) => self.replace(keys),
+            Err(e) => {
+                let e: DbError = e;
+                tracing::error!(error = %e, "reloading app keys");
             }
         }
-        match found {
-            None => KeyCheck::Unknown,
-            Some((k, _, _)) if k != kind => KeyCheck::WrongKind,
-            Some((_, app, hash)) if secrets::verify(secret, &hash) => KeyCheck::Valid(app),
-            Some(_) => KeyCheck::WrongSecret,
-        }
+        self.lookup(id)
     }
-}
-
-/// Encodes `id:secret` the way TapTalk key headers carry it.
-pub fn key_header(id: &str, secret: &str) -> String {
-    base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
 }
 
 /// Whether `name` is acceptable for an app: 1 to 64 letters, digits, `-`, `_` or `.`.
@@ -154,103 +166,99 @@ fn valid_app_name(name: &str) -> bool {
     (1..=64).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
 }
 
-impl Core {
-    /// Creates an app with fresh credentials.
-    pub async fn create_app(&self, name: &str) -> Result<AppCredentials, Error> {
-        if !valid_app_name(name) {
-            return Err(Error::invalid("name", "An app name is 1 to 64 letters, digits, '-', '_' or '.'"));
+fn key_id(style: KeyIdStyle, app_name: &str) -> String {
+    match style {
+        KeyIdStyle::Hex(n) => secrets::random_hex(n),
+        KeyIdStyle::NamedAfterApp => {
+            let slug: String =
+                app_name.to_ascii_lowercase().chars().filter(char::is_ascii_alphanumeric).take(16).collect();
+            format!("{}-{}", if slug.is_empty() { "app" } else { &slug }, secrets::random_hex(6))
         }
-        let slug: String = name.to_ascii_lowercase().chars().filter(char::is_ascii_alphanumeric).take(16).collect();
-        let mut creds = AppCredentials {
-            app_id: 0,
-            name: name.to_string(),
-            server_key: String::new(),
-            server_key_id: secrets::random_hex(24),
-            server_key_secret: secrets::random_token(40),
-            app_key: String::new(),
-            app_key_id: secrets::random_hex(24),
-            app_key_secret: secrets::random_token(40),
-            qiscus_app_id: format!("{}-{}", if slug.is_empty() { "app" } else { &slug }, secrets::random_hex(6)),
-            qiscus_secret: secrets::random_token(32),
-        };
-        creds.server_key = key_header(&creds.server_key_id, &creds.server_key_secret);
-        creds.app_key = key_header(&creds.app_key_id, &creds.app_key_secret);
-        let record = AppRecord {
-            id: AppId(0),
-            name: name.to_string(),
-            server_key_id: creds.server_key_id.clone(),
-            server_key_hash: secrets::hash(&creds.server_key_secret),
-            app_key_id: creds.app_key_id.clone(),
-            app_key_hash: secrets::hash(&creds.app_key_secret),
-            qiscus_app_id: creds.qiscus_app_id.clone(),
-            qiscus_secret_hash: secrets::hash(&creds.qiscus_secret),
-            created: now_ms(),
-        };
-        let id = self.store().write(move |tx| apps::insert(tx.conn(), &record)).await.map_err(|e| match e {
-            DbError::Unique(_) => Error::invalid("name", format!("An app named {name:?} already exists")),
-            other => Error::from(other),
-        })?;
-        creds.app_id = id.0;
+    }
+}
+
+impl Core {
+    /// Creates an app with a fresh key of every kind given.
+    pub async fn create_app(&self, name: &str, kinds: &[KeyKind]) -> Result<CreatedApp, Error> {
+        if !valid_app_name(name) {
+            return Err(Error::invalid(Field::AppName, Invalid::Length { min: 1, max: 64 }));
+        }
+        let keys: Vec<IssuedKey> = kinds
+            .iter()
+            .map(|k| IssuedKey {
+                kind: k.name,
+                id: key_id(k.id_style, name),
+                secret: secrets::random_token(k.secret_chars),
+            })
+            .collect();
+        let records: Vec<(String, String, String)> =
+            keys.iter().map(|k| (k.kind.to_string(), k.id.clone(), secrets::hash(&k.secret))).collect();
+        let app_name = name.to_string();
+        let id = self
+            .store()
+            .write(move |tx| {
+                let now = now_ms();
+                let app = apps::insert(tx.conn(), &app_name, now)?;
+                for (kind, key_id, secret_hash) in records {
+                    apps::insert_key(tx.conn(), &KeyRecord { key_id, app, kind, secret_hash, created: now })?;
+                }
+                Ok::<_, DbError>(app)
+            })
+            .await
+            .map_err(|e| match e {
+                DbError::Unique(_) => Error::invalid(Field::AppName, Invalid::Taken),
+                other => Error::from(other),
+            })?;
         self.reload_apps().await?;
-        Ok(creds)
+        Ok(CreatedApp { app_id: id.0, name: name.to_string(), keys })
     }
 
-    /// Every app, without secrets.
+    /// Every app with its key ids, without secrets.
     pub async fn list_apps(&self) -> Result<Vec<AppSummary>, Error> {
-        let records = self.store().read(|c| apps::list(c)).await.map_err(Error::from)?;
-        Ok(records
+        let (list, keys) = self.store().read(|c| Ok::<_, DbError>((apps::list(c)?, apps::keys(c)?))).await?;
+        Ok(list
             .into_iter()
-            .map(|r| AppSummary {
-                app_id: r.id.0,
-                name: r.name,
-                server_key_id: r.server_key_id,
-                app_key_id: r.app_key_id,
-                qiscus_app_id: r.qiscus_app_id,
-                created: r.created,
+            .map(|a| AppSummary {
+                app_id: a.id.0,
+                name: a.name,
+                created: a.created,
+                keys: keys.iter().filter(|k| k.app == a.id).map(|k| (k.kind.clone(), k.key_id.clone())).collect(),
             })
             .collect())
     }
 
-    /// Creates the app `default` if there is no app at all; returns its credentials then.
-    /// When nodes start together, one creates it and the others find it.
-    pub async fn ensure_default_app(&self) -> Result<Option<AppCredentials>, Error> {
+    /// Creates the app `default` if there is no app at all; returns it then. When nodes
+    /// start together, one creates it and the others find it.
+    pub async fn ensure_default_app(&self, kinds: &[KeyKind]) -> Result<Option<CreatedApp>, Error> {
         if !self.list_apps().await?.is_empty() {
             return Ok(None);
         }
-        match self.create_app("default").await {
-            Ok(creds) => Ok(Some(creds)),
+        match self.create_app("default", kinds).await {
+            Ok(app) => Ok(Some(app)),
             Err(_) if !self.list_apps().await?.is_empty() => Ok(None),
             Err(e) => Err(e),
         }
     }
 
     async fn reload_apps(&self) -> Result<(), Error> {
-        let records = self.store().read(|c| apps::list(c)).await.map_err(Error::from)?;
-        self.inner.apps.replace(records);
+        let keys = self.store().read(|c| apps::keys(c)).await.map_err(Error::from)?;
+        self.inner.apps.replace(keys);
         Ok(())
     }
 
-    /// Checks a TapTalk Server-Key.
-    pub async fn check_server_key(&self, id: &str, secret: &str) -> KeyCheck {
-        self.inner.apps.check(self.store(), KeyKind::Server, id, secret).await
-    }
-
-    /// Checks a TapTalk App-Key.
-    pub async fn check_app_key(&self, id: &str, secret: &str) -> KeyCheck {
-        self.inner.apps.check(self.store(), KeyKind::App, id, secret).await
-    }
-
-    /// Checks a Qiscus app id and secret key.
-    pub async fn check_qiscus_secret(&self, app_id: &str, secret: &str) -> KeyCheck {
-        self.inner.apps.check(self.store(), KeyKind::Qiscus, app_id, secret).await
-    }
-
-    /// The app a Qiscus app id names, without checking a secret (client APIs send only the id).
-    pub async fn qiscus_app(&self, app_id: &str) -> Option<AppId> {
-        match self.inner.apps.check(self.store(), KeyKind::Qiscus, app_id, "").await {
-            KeyCheck::Valid(app) => Some(app),
-            KeyCheck::WrongSecret => self.inner.apps.lookup(app_id).map(|(_, app, _)| app),
-            _ => None,
+    /// Checks a key of the given kind.
+    pub async fn check_key(&self, kind: &str, id: &str, secret: &str) -> KeyCheck {
+        match self.inner.apps.find(self.store(), id).await {
+            None => KeyCheck::Unknown,
+            Some((k, _, _)) if k != kind => KeyCheck::WrongKind,
+            Some((_, app, hash)) if secrets::verify(secret, &hash) => KeyCheck::Valid(app),
+            Some(_) => KeyCheck::WrongSecret,
         }
+    }
+
+    /// The app a key id of the given kind names, without checking a secret (for clients that
+    /// send only the public id).
+    pub async fn app_of_key(&self, kind: &str, id: &str) -> Option<AppId> {
+        self.inner.apps.find(self.store(), id).await.filter(|(k, _, _)| k == kind).map(|(_, app, _)| app)
     }
 }

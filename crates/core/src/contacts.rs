@@ -1,21 +1,35 @@
-//! One-way contacts.
+//! One-way contacts, and blocks between users.
 
 use crate::Core;
-use crate::users::{live_user, live_users_by_xcs};
-use palaver_domain::{AppId, Error, Event, User, UserId, time::now_ms};
-use palaver_store::repo::contacts;
-use palaver_store::repo::users;
+use crate::changes::record;
+use crate::lookup::{live_user, live_users};
+use palaver_domain::{AppId, ChangeKind, Error, Field, Invalid, User, UserId, UserRef, time::now_ms};
+use palaver_store::WriteTx;
+use palaver_store::repo::{contacts, users};
 use std::collections::{BTreeSet, HashMap};
 
 /// One line of a contact sync: `owner` gains (or, with `delete`, loses) `contact`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ContactChange {
-    /// External id of the owner.
-    pub owner: String,
-    /// External id of the contact.
-    pub contact: String,
+    /// The owner.
+    pub owner: UserRef,
+    /// The contact.
+    pub contact: UserRef,
     /// Remove instead of add.
     pub delete: bool,
+}
+
+/// Adds or removes a contact and records the change if there was one.
+fn set_contact(tx: &mut WriteTx<'_>, app: AppId, owner: UserId, contact: &User, add: bool) -> Result<bool, Error> {
+    let changed = if add {
+        contacts::add(tx.conn(), owner, contact.id, now_ms())?
+    } else {
+        contacts::remove(tx.conn(), owner, contact.id)?
+    };
+    if changed {
+        record(tx, app, Some(owner), ChangeKind::Contact { added: add, owner, contact: contact.clone() })?;
+    }
+    Ok(changed)
 }
 
 impl Core {
@@ -24,24 +38,33 @@ impl Core {
     pub async fn sync_contacts(&self, app: AppId, changes: Vec<ContactChange>) -> Result<(u64, u64), Error> {
         self.store()
             .write(move |tx| {
-                let conn = tx.conn();
-                let mut xcs: Vec<String> = changes.iter().flat_map(|c| [c.owner.clone(), c.contact.clone()]).collect();
-                xcs.sort();
-                xcs.dedup();
-                let ids: HashMap<String, UserId> =
-                    live_users_by_xcs(conn, app, &xcs)?.into_iter().map(|u| (u.xc_user_id, u.id)).collect();
-                let pair = |c: &ContactChange| (ids[&c.owner], ids[&c.contact]);
+                let refs: Vec<UserRef> = changes.iter().flat_map(|c| [c.owner.clone(), c.contact.clone()]).collect();
+                let found = live_users(tx.conn(), app, &refs)?;
+                let by_ref: HashMap<&UserRef, &User> = refs
+                    .iter()
+                    .filter_map(|r| {
+                        let u = found.iter().find(|u| match r {
+                            UserRef::Id(id) => u.id == *id,
+                            UserRef::External(x) => u.external_id == x.as_str(),
+                        })?;
+                        Some((r, u))
+                    })
+                    .collect();
+                let pair = |c: &ContactChange| (by_ref[&c.owner].id, by_ref[&c.contact].id);
                 let deletions: BTreeSet<(UserId, UserId)> = changes.iter().filter(|c| c.delete).map(pair).collect();
                 let additions: BTreeSet<(UserId, UserId)> =
                     changes.iter().filter(|c| !c.delete).map(pair).filter(|p| !deletions.contains(p)).collect();
-                let now = now_ms();
-                let mut inserted = 0;
+                let user = |id: UserId| found.iter().find(|u| u.id == id).cloned();
+                let (mut inserted, mut deleted) = (0, 0);
                 for (owner, contact) in additions {
-                    inserted += u64::from(contacts::add(conn, owner, contact, now)?);
+                    if let Some(contact) = user(contact) {
+                        inserted += u64::from(set_contact(tx, app, owner, &contact, true)?);
+                    }
                 }
-                let mut deleted = 0;
                 for (owner, contact) in deletions {
-                    deleted += u64::from(contacts::remove(conn, owner, contact)?);
+                    if let Some(contact) = user(contact) {
+                        deleted += u64::from(set_contact(tx, app, owner, &contact, false)?);
+                    }
                 }
                 Ok((inserted, deleted))
             })
@@ -54,21 +77,27 @@ impl Core {
     }
 
     /// Adds a user to `owner`'s contacts; returns that user.
-    pub async fn add_contact(&self, app: AppId, owner: UserId, contact: UserId) -> Result<User, Error> {
+    pub async fn add_contact(&self, app: AppId, owner: UserId, contact: UserRef) -> Result<User, Error> {
         self.store()
             .write(move |tx| {
-                let conn = tx.conn();
-                live_user(conn, app, owner)?;
-                let user = live_user(conn, app, contact)?;
-                contacts::add(conn, owner, user.id, now_ms())?;
+                live_user(tx.conn(), app, &UserRef::Id(owner))?;
+                let user = live_user(tx.conn(), app, &contact)?;
+                set_contact(tx, app, owner, &user, true)?;
                 Ok(user)
             })
             .await
     }
 
     /// Removes a user from `owner`'s contacts; returns whether it was one.
-    pub async fn remove_contact(&self, owner: UserId, contact: UserId) -> Result<bool, Error> {
-        self.store().write(move |tx| contacts::remove(tx.conn(), owner, contact).map_err(Error::from)).await
+    pub async fn remove_contact(&self, app: AppId, owner: UserId, contact: UserId) -> Result<bool, Error> {
+        self.store()
+            .write(move |tx| {
+                let Some(user) = users::by_id(tx.conn(), app, contact)? else {
+                    return Ok(false);
+                };
+                set_contact(tx, app, owner, &user, false)
+            })
+            .await
     }
 
     /// Adds every user with one of these phone numbers to `owner`'s contacts; returns them.
@@ -80,47 +109,41 @@ impl Core {
     ) -> Result<Vec<User>, Error> {
         self.store()
             .write(move |tx| {
-                let conn = tx.conn();
-                let now = now_ms();
-                let found: Vec<User> = users::by_phones(conn, app, &phones)?
+                let found: Vec<User> = users::by_phones(tx.conn(), app, &phones)?
                     .into_iter()
                     .filter(|u| !u.is_deleted() && u.id != owner)
                     .collect();
                 for u in &found {
-                    contacts::add(conn, owner, u.id, now)?;
+                    set_contact(tx, app, owner, u, true)?;
                 }
                 Ok(found)
             })
             .await
     }
 
-    /// Blocks a user for `blocker`: no more personal messages either way. Tells the
-    /// blocker's sessions.
-    pub async fn block_user(&self, app: AppId, blocker: UserId, blocked: UserId) -> Result<User, Error> {
-        self.set_block(app, blocker, blocked, true).await
-    }
-
-    /// Lifts a block; tells the blocker's sessions.
-    pub async fn unblock_user(&self, app: AppId, blocker: UserId, blocked: UserId) -> Result<User, Error> {
-        self.set_block(app, blocker, blocked, false).await
-    }
-
-    async fn set_block(&self, app: AppId, blocker: UserId, blocked: UserId, block: bool) -> Result<User, Error> {
-        if blocker == blocked {
-            return Err(Error::invalid("userID", "A user cannot block themselves"));
+    /// Blocks (or unblocks) a user for `blocker`: no personal messages either way while
+    /// blocked. Returns the user.
+    pub async fn set_blocked(
+        &self,
+        app: AppId,
+        blocker: UserId,
+        subject: UserId,
+        blocked: bool,
+    ) -> Result<User, Error> {
+        if blocker == subject {
+            return Err(Error::invalid(Field::User, Invalid::SameUser));
         }
         self.store()
             .write(move |tx| {
-                let conn = tx.conn();
-                let subject = live_user(conn, app, blocked)?;
-                let changed = if block {
-                    contacts::block(conn, blocker, blocked, now_ms())?
+                let subject = live_user(tx.conn(), app, &UserRef::Id(subject))?;
+                let changed = if blocked {
+                    contacts::block(tx.conn(), blocker, subject.id, now_ms())?
                 } else {
-                    contacts::unblock(conn, blocker, blocked)?
+                    contacts::unblock(tx.conn(), blocker, subject.id)?
                 };
                 if changed {
-                    let name = if block { "user/block" } else { "user/unblock" }.to_string();
-                    tx.emit(Event::UserState { app, name, subject: subject.clone(), recipients: vec![blocker] });
+                    let kind = ChangeKind::Block { blocked, blocker, subject: subject.clone() };
+                    record(tx, app, Some(blocker), kind)?;
                 }
                 Ok(subject)
             })
@@ -130,21 +153,5 @@ impl Core {
     /// The users `blocker` has blocked.
     pub async fn blocked_users(&self, blocker: UserId) -> Result<Vec<User>, Error> {
         self.store().read(move |c| contacts::blocked_users(c, blocker).map_err(Error::from)).await
-    }
-
-    /// Users by internal id (unknown and deleted ones skipped).
-    pub async fn users_by_ids(&self, app: AppId, ids: Vec<UserId>) -> Result<Vec<User>, Error> {
-        self.store()
-            .read(move |c| Ok(users::by_ids(c, app, &ids)?.into_iter().filter(|u| !u.is_deleted()).collect()))
-            .await
-    }
-
-    /// A live user by username.
-    pub async fn user_by_username(&self, app: AppId, username: String, ignore_case: bool) -> Result<User, Error> {
-        self.store()
-            .read(move |c| {
-                users::by_username(c, app, &username, ignore_case)?.ok_or(Error::NotFound(palaver_domain::Entity::User))
-            })
-            .await
     }
 }

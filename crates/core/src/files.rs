@@ -1,9 +1,9 @@
 //! Files shared in rooms: metadata in the database, bytes under `<data dir>/files/<app>/`.
 
-use crate::groups::member_room;
+use crate::lookup::member_room;
 use crate::{Core, secrets};
-use palaver_domain::{AppId, Entity, Error, RoomRef, UserId, time::now_ms};
-use palaver_store::repo::files::{self, FileRecord};
+use palaver_domain::{AppId, Entity, Error, Field, Invalid, RoomRef, StoredFile, UserId, time::now_ms};
+use palaver_store::repo::files;
 use std::path::PathBuf;
 
 impl Core {
@@ -20,13 +20,13 @@ impl Core {
         file_name: String,
         media_type: String,
         bytes: Vec<u8>,
-    ) -> Result<FileRecord, Error> {
+    ) -> Result<StoredFile, Error> {
         let max = self.config().max_file_bytes;
         if bytes.len() as u64 > max {
-            return Err(Error::invalid("file", format!("The file is larger than {max} bytes")));
+            return Err(Error::invalid(Field::File, Invalid::TooLarge { max_bytes: max }));
         }
         let room = self.store().read(move |c| member_room(c, app, user, &room)).await?;
-        let record = FileRecord {
+        let record = StoredFile {
             id: secrets::random_token(32),
             app,
             room: room.id,
@@ -57,7 +57,7 @@ impl Core {
         user: UserId,
         room: RoomRef,
         id: String,
-    ) -> Result<(FileRecord, Vec<u8>), Error> {
+    ) -> Result<(StoredFile, Vec<u8>), Error> {
         let record = self
             .store()
             .read(move |c| {
@@ -71,7 +71,7 @@ impl Core {
     }
 
     /// A file by its unguessable id alone, for the public `fileURL` clients may fetch directly.
-    pub async fn load_file_by_id(&self, id: String) -> Result<(FileRecord, Vec<u8>), Error> {
+    pub async fn load_file_by_id(&self, id: String) -> Result<(StoredFile, Vec<u8>), Error> {
         if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
             return Err(Error::NotFound(Entity::File));
         }

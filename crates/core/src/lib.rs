@@ -1,41 +1,66 @@
-//! Palaver's application services.
+//! Palaver's application services, organised by operation.
 //!
-//! [`Core`] is the only thing the API faces call. Each operation validates, writes in one
-//! group-committed transaction through the store, and emits its domain events, which the
-//! realtime router delivers to live connections after the commit.
+//! [`Core`] is the only thing the API faces call. Each operation takes a typed,
+//! dialect-neutral request (external ids, room references, message content), checks it,
+//! writes in one group-committed transaction through the store, records every change it made
+//! in the change log (`changes`), and returns domain values; the change log's events reach
+//! live connections after the commit. Faces translate their wire into these requests and the
+//! results (and `palaver_domain::Error`) back into their own envelopes.
 
 pub mod apps;
-mod chat;
+mod changes;
 mod contacts;
 mod files;
-mod groups;
+pub mod lifecycle;
+mod lookup;
+mod membership;
 mod messages;
 mod presence;
-pub mod qiscus;
 pub mod realtime;
-mod replay;
 mod rooms;
 pub mod secrets;
 mod sessions;
 mod users;
 
-pub use apps::{AppCredentials, AppSummary, KeyCheck};
-pub use chat::OutgoingMessage;
+pub use apps::{AppSummary, CreatedApp, IssuedKey, KeyCheck, KeyField, KeyIdStyle, KeyKind};
 pub use contacts::ContactChange;
-pub use messages::{MessageTarget, ServerMessage};
-pub use palaver_store::repo::files::FileRecord;
-pub use palaver_store::repo::room_list::{RoomListEntry, RoomListFilter};
-pub use rooms::{RoomDetails, RoomSpec};
+pub use membership::MembershipChange;
+pub use messages::{Author, Content, Destination, Draft, Edit, HistoryEntry, Post, Posted, SystemDraft};
+pub use rooms::{EnsureRoom, EnsuredRoom, KindRule, NewRoom, RoomPatch};
 pub use sessions::{ClientSession, IssuedTokens};
+pub use users::UserUpsert;
 
 use apps::AppRegistry;
-use palaver_domain::Error;
+use lifecycle::Tasks;
+use palaver_domain::{Error, UserId};
 use palaver_store::{Backend, Store, StoreOptions};
 use realtime::Hub;
-use realtime::cluster::{CATCH_UP_GRACE, Cluster};
+use realtime::cluster::Cluster;
 use realtime::router::EventRouter;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+/// Who asks for an operation: the app's backend (through a server API, with every right) or
+/// a user (through a client API, within what the user may do). Changes a user makes to a
+/// room's membership are announced in the room with system messages; the backend's are not
+/// (backends post their own).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Actor {
+    /// The app's backend.
+    Backend,
+    /// A user.
+    User(UserId),
+}
+
+impl Actor {
+    /// The user, if a user acts.
+    pub fn user(self) -> Option<UserId> {
+        match self {
+            Actor::Backend => None,
+            Actor::User(u) => Some(u),
+        }
+    }
+}
 
 /// Settings of the core.
 #[derive(Clone, Debug)]
@@ -55,6 +80,8 @@ pub struct CoreConfig {
     /// How often idle realtime connections are pinged; one silent for three intervals is
     /// dropped.
     pub ping_interval_ms: u64,
+    /// How long the change log keeps changes, in milliseconds.
+    pub change_retention_ms: i64,
     /// NATS URL joining several nodes; `None` for a single node.
     pub nats_url: Option<String>,
 }
@@ -69,6 +96,7 @@ impl Default for CoreConfig {
             outbox_limit_bytes: 4 * 1024 * 1024,
             max_file_bytes: 25 * 1024 * 1024,
             ping_interval_ms: 30_000,
+            change_retention_ms: 30 * 24 * 60 * 60 * 1000,
             nats_url: None,
         }
     }
@@ -85,7 +113,9 @@ struct CoreInner {
     apps: AppRegistry,
     hub: Arc<Hub>,
     router: EventRouter,
+    tasks: Tasks,
     config: CoreConfig,
+    closed: Mutex<bool>,
 }
 
 impl Core {
@@ -98,9 +128,10 @@ impl Core {
             .await
             .map_err(Error::internal)?
             .map_err(Error::from)?;
-        let records = store.read(|c| palaver_store::repo::apps::list(c)).await.map_err(Error::from)?;
+        let keys = store.read(|c| palaver_store::repo::apps::keys(c)).await.map_err(Error::from)?;
         router.start_from(store.read(|c| palaver_store::repo::current_seq(c)).await.map_err(Error::from)?);
         let hub = Arc::new(Hub::new());
+        let tasks = Tasks::default();
         let cluster = match &config.nats_url {
             Some(url) => {
                 let initial = secrets::random_hex(16);
@@ -108,26 +139,22 @@ impl Core {
                     .write(move |tx| palaver_store::repo::settings::get_or_init(tx.conn(), "cluster_id", &initial))
                     .await
                     .map_err(Error::from)?;
-                Some(Cluster::connect(url, secrets::random_hex(12), &id).await.map_err(Error::Internal)?)
+                Some(Cluster::connect(url, secrets::random_hex(12), &id, &tasks).await.map_err(Error::Internal)?)
             }
             None => None,
         };
-        tokio::spawn(router.clone().dispatch(rx, hub.clone(), cluster.as_ref().map(|c| c.out.clone())));
-        let core = Core { inner: Arc::new(CoreInner { store, apps: AppRegistry::new(records), hub, router, config }) };
+        tasks.spawn(router.clone().dispatch(rx, hub.clone(), cluster.as_ref().map(|c| c.out.clone())));
+        let inner =
+            CoreInner { store, apps: AppRegistry::new(keys), hub, router, tasks, config, closed: Mutex::new(false) };
+        let core = Core { inner: Arc::new(inner) };
+        core.tasks().spawn(core.clone().purge_changes_forever());
         if let Some(cluster) = cluster {
-            cluster.subscribe(core.hub().clone(), core.router().clone()).await.map_err(Error::Internal)?;
-            tokio::spawn(core.clone().fill_gaps());
-            let (signal, catching_up) = (cluster.reconnected.clone(), core.clone());
-            tokio::spawn(async move {
-                loop {
-                    let lost_at = signal.wait().await;
-                    let from = catching_up.router().seq_at(lost_at.checked_sub(CATCH_UP_GRACE).unwrap_or(lost_at));
-                    match catching_up.replay_since(from).await {
-                        Ok(n) => tracing::info!(events = n, from, "caught up from the database after a NATS outage"),
-                        Err(e) => tracing::error!(error = %e, "catching up after a NATS outage"),
-                    }
-                }
-            });
+            cluster
+                .subscribe(core.hub().clone(), core.router().clone(), core.tasks())
+                .await
+                .map_err(Error::Internal)?;
+            core.tasks().spawn(core.clone().fill_gaps());
+            core.tasks().spawn(core.clone().catch_up_after_outages(cluster.reconnected.clone()));
         }
         Ok(core)
     }
@@ -142,6 +169,11 @@ impl Core {
         &self.inner.hub
     }
 
+    /// The node's tasks: what live connections watch to stop, and register with.
+    pub fn tasks(&self) -> &Tasks {
+        &self.inner.tasks
+    }
+
     /// The settings.
     pub fn config(&self) -> &CoreConfig {
         &self.inner.config
@@ -151,10 +183,21 @@ impl Core {
         &self.inner.router
     }
 
-    /// Finishes queued writes and closes the database. Blocks the calling thread briefly.
+    /// Shuts down: live connections close (with a close frame) and finish their last writes,
+    /// background tasks stop, the store drains its queued writes and closes, and the events of
+    /// those writes are dispatched (and published to the cluster) before this returns.
     pub async fn close(&self) {
-        self.inner.hub.close_all();
+        {
+            let mut closed = self.inner.closed.lock().unwrap_or_else(|p| p.into_inner());
+            if *closed {
+                return;
+            }
+            *closed = true;
+        }
+        self.tasks().stop_connections().await;
         let store = self.inner.store.clone();
         let _ = tokio::task::spawn_blocking(move || store.close()).await;
+        self.router().finish().await;
+        self.tasks().wait_background().await;
     }
 }

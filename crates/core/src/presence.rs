@@ -1,10 +1,11 @@
-//! Live connections and presence: a user's first connection announces it online to everyone
-//! who shares a room with it, its last one announces it offline.
+//! Live connections, presence and typing: a user's first connection announces it online to
+//! everyone who shares a room with it, its last one announces it offline; typing is relayed
+//! to a room's other participants. None of it is stored in the change log: it is not state.
 
 use crate::Core;
+use crate::lookup::{live_user_by_id, member_room};
 use crate::realtime::Connection;
-use crate::users::live_user;
-use palaver_domain::{Error, Event, User, time::now_ms};
+use palaver_domain::{AppId, Error, Event, RoomRef, User, UserId, time::now_ms};
 use palaver_store::repo::{participants, users};
 use std::sync::Arc;
 
@@ -29,18 +30,34 @@ impl Core {
         }
     }
 
-    async fn announce_presence(&self, app: palaver_domain::AppId, user: palaver_domain::UserId, online: bool) {
+    async fn announce_presence(&self, app: AppId, user: UserId, online: bool) {
         let found = self
             .store()
-            .read(move |c| Ok::<(User, _), Error>((live_user(c, app, user)?, participants::room_mates(c, user)?)))
+            .read(move |c| Ok::<(User, _), Error>((live_user_by_id(c, app, user)?, participants::room_mates(c, user)?)))
             .await;
         // Announced even with no one to tell here: other nodes track who is online.
         match found {
             Ok((user, recipients)) => {
                 let last_active = if online { now_ms() } else { user.last_activity.max(now_ms()) };
-                self.router().publish(Event::Presence { app, user, online, last_active, recipients });
+                self.router().publish(Event::Presence { user, online, last_active, recipients }).await;
             }
             Err(e) => tracing::debug!(error = %e, "presence not announced"),
         }
+    }
+
+    /// Relays that `user` started or stopped typing in a room to its other participants.
+    pub async fn typing(&self, app: AppId, user: UserId, room: RoomRef, typing: bool) -> Result<(), Error> {
+        let (room, user, recipients) = self
+            .store()
+            .read(move |c| {
+                let room = member_room(c, app, user, &room)?;
+                let who = live_user_by_id(c, app, user)?;
+                let others: Vec<UserId> =
+                    participants::recipients(c, room.id)?.into_iter().filter(|u| *u != user).collect();
+                Ok::<_, Error>((room, who, others))
+            })
+            .await?;
+        self.router().publish(Event::Typing { room, user, typing, recipients }).await;
+        Ok(())
     }
 }

@@ -1,221 +1,306 @@
-//! Rooms and membership.
+//! Rooms: creating, getting-or-creating by external id, personal rooms, changing, locking and
+//! deleting them, and the lists and lookups of rooms.
 
-use crate::Core;
-use crate::users::{live_user_by_xc, live_users_by_xcs};
-use palaver_domain::limits::MAX_GROUP_PARTICIPANTS;
-use palaver_domain::{AppId, Entity, Error, Participant, Room, RoomRef, RoomType, User, UserId, time::now_ms};
-use palaver_store::Conn;
-use palaver_store::repo::room_list::{self, RoomListEntry, RoomListFilter};
-use palaver_store::repo::{messages, participants, rooms, users};
-use participants::Membership;
+use crate::changes::record;
+use crate::lookup::{any_room, details, live_room, live_user, live_users, member_room};
+use crate::membership::{acting_user, add_in, apply_roles, managed_room, record_member};
+use crate::messages::{announce, personal_room_in};
+use crate::{Actor, Core};
+use palaver_domain::{
+    AppId, ChangeKind, Entity, Error, ExternalId, Field, Invalid, MemberChange, Participant, Room, RoomChange,
+    RoomDetails, RoomFilter, RoomRef, RoomSummary, RoomType, SystemAction, User, UserId, UserRef, time::now_ms,
+};
+use palaver_store::repo::{messages, participants, room_list, rooms};
+use palaver_store::{DbError, WriteTx};
 
-/// A room with its participants and admins: what room endpoints answer with.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RoomDetails {
-    /// The room.
-    pub room: Room,
-    /// Its participants, in joining order.
-    pub participants: Vec<Participant>,
-    /// Its admins.
-    pub admins: Vec<UserId>,
-}
-
-/// What the TapTalk Server API's `create_or_update` asks for.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RoomSpec {
-    /// The customer's room id (the upsert key).
-    pub xc_room_id: String,
-    /// Room type; must equal an existing room's type.
+/// A group-like room to create.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewRoom {
+    /// Type: anything but personal.
     pub kind: RoomType,
     /// Name.
     pub name: String,
-    /// Thumbnail URL, unchanged when `None`.
+    /// Thumbnail photo URL.
+    pub photo_thumb: String,
+    /// Full-size photo URL.
+    pub photo_full: String,
+    /// Options (JSON text).
+    pub options: String,
+    /// The participants. A user creating the room is added by itself.
+    pub members: Vec<UserRef>,
+    /// For the backend, who becomes the room's admin if among the members (a user creating
+    /// a room always becomes its admin).
+    pub admin: Option<UserRef>,
+}
+
+/// Changes to a room; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RoomPatch {
+    /// Name.
+    pub name: Option<String>,
+    /// Thumbnail photo URL.
     pub photo_thumb: Option<String>,
-    /// Full-size photo URL, unchanged when `None`.
+    /// Full-size photo URL.
     pub photo_full: Option<String>,
-    /// Tags; replace the room's tags when given.
+    /// Options (JSON text).
+    pub options: Option<String>,
+    /// Tags (replace the room's).
     pub tags: Option<Vec<String>>,
-    /// External ids of the first participants; used only when the room is created.
-    pub participants: Option<Vec<String>>,
-    /// Role codes whose users count as participants; replace the room's roles when given.
+    /// Role codes whose users count as participants (replace the room's).
     pub participant_roles: Option<Vec<String>>,
+    /// A new external id.
+    pub external_id: Option<ExternalId>,
 }
 
-/// A room however named; deleted rooms included.
-pub(crate) fn room_by_ref(conn: &mut dyn Conn, app: AppId, r: &RoomRef) -> Result<Room, Error> {
-    rooms::by_ref(conn, app, r)?.ok_or(Error::NotFound(Entity::Room))
-}
-
-/// A room that is not deleted.
-pub(crate) fn live_room(conn: &mut dyn Conn, app: AppId, r: &RoomRef) -> Result<Room, Error> {
-    room_by_ref(conn, app, r).and_then(
-        |room| {
-            if room.is_deleted() { Err(Error::NotFound(Entity::Room)) } else { Ok(room) }
-        },
-    )
-}
-
-/// A room's participants and admins.
-pub(crate) fn details(conn: &mut dyn Conn, room: Room) -> Result<RoomDetails, Error> {
-    let participants = participants::all(conn, room.id)?;
-    let admins = participants.iter().filter(|p| p.is_admin).map(|p| p.user.id).collect();
-    Ok(RoomDetails { room, participants, admins })
-}
-
-/// Adds users by name to a room, history before joining counting as read; enforces the
-/// participant limit of group-like rooms.
-pub(crate) fn add_members(conn: &mut dyn Conn, room: &Room, users: &[UserId], now: i64) -> Result<Vec<UserId>, Error> {
-    let latest = messages::latest_id(conn, room.id)?;
-    let mut added = Vec::new();
-    for &user in users {
-        if participants::add(conn, room.id, user, Membership::Direct, latest, now)? {
-            added.push(user);
+impl RoomPatch {
+    fn apply(self, room: &mut Room) {
+        let set = |field: &mut String, v: Option<String>| {
+            if let Some(v) = v {
+                *field = v;
+            }
+        };
+        set(&mut room.name, self.name);
+        set(&mut room.photo_thumb, self.photo_thumb);
+        set(&mut room.photo_full, self.photo_full);
+        set(&mut room.options, self.options);
+        if let Some(tags) = self.tags {
+            room.tags = tags;
+        }
+        if let Some(roles) = self.participant_roles {
+            room.participant_roles = roles;
+        }
+        if let Some(id) = self.external_id {
+            room.external_id = Some(id.into_string());
         }
     }
-    if room.kind != RoomType::Channel && participants::count_direct(conn, room.id)? > MAX_GROUP_PARTICIPANTS as i64 {
-        return Err(Error::invalid(
-            "participants",
-            format!("A room has at most {MAX_GROUP_PARTICIPANTS} participants"),
-        ));
-    }
-    Ok(added)
 }
 
-/// Replaces a room's participant roles and brings role memberships in line.
-fn apply_roles(conn: &mut dyn Conn, room: &Room, now: i64) -> Result<(), Error> {
-    participants::remove_role_members_except(conn, room.id, &room.participant_roles)?;
-    let latest = messages::latest_id(conn, room.id)?;
-    for user in users::ids_with_roles(conn, room.app, &room.participant_roles)? {
-        participants::add(conn, room.id, user, Membership::ViaRole, latest, now)?;
-    }
-    Ok(())
+/// Which type an existing room named by external id must have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KindRule {
+    /// Exactly this type; a new room gets it.
+    Exactly(RoomType),
+    /// Any group-like type; a new room gets this one.
+    AnyGroup(RoomType),
 }
 
-fn non_personal(room: Room) -> Result<Room, Error> {
-    if room.kind == RoomType::Personal {
-        Err(Error::Forbidden("The participants of a personal room cannot change".into()))
-    } else {
-        Ok(room)
-    }
+/// Getting or creating a room by its external id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnsureRoom {
+    /// The room's external id.
+    pub external_id: ExternalId,
+    /// Its type.
+    pub kind: KindRule,
+    /// Fields to set; a new room without a name is named after its external id.
+    pub patch: RoomPatch,
+    /// Users who must be participants.
+    pub members: Vec<UserRef>,
+    /// Whether `members` apply only when the room is created (else they are added to an
+    /// existing room too).
+    pub members_on_create_only: bool,
+}
+
+/// The outcome of [`Core::ensure_room`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct EnsuredRoom {
+    /// The room.
+    pub room: RoomDetails,
+    /// Whether it was created now.
+    pub created: bool,
+    /// Whether it or its membership changed.
+    pub changed: bool,
+}
+
+/// Inserts a new room and records its creation.
+fn insert_room(tx: &mut WriteTx<'_>, actor: Option<UserId>, draft: &Room) -> Result<Option<Room>, Error> {
+    let Some(room) = rooms::insert(tx.conn(), draft)? else {
+        return Ok(None);
+    };
+    record(tx, room.app, actor, ChangeKind::Room { change: RoomChange::Created, room: room.clone() })?;
+    Ok(Some(room))
+}
+
+/// Writes a changed room and records the change; a taken external id is the caller's mistake.
+fn save_room(tx: &mut WriteTx<'_>, actor: Option<UserId>, room: &Room, change: RoomChange) -> Result<(), Error> {
+    rooms::update(tx.conn(), room).map_err(|e| match e {
+        DbError::Unique(_) => Error::invalid(Field::RoomExternalId, Invalid::Taken),
+        other => other.into(),
+    })?;
+    record(tx, room.app, actor, ChangeKind::Room { change, room: room.clone() }).map(drop)
+}
+
+/// Whether two states of a room differ in anything but the time of the last change.
+fn differs(a: &Room, b: &Room) -> bool {
+    Room { updated: 0, ..a.clone() } != Room { updated: 0, ..b.clone() }
 }
 
 impl Core {
-    /// Creates the room named by `spec.xc_room_id`, or updates it (its type must match).
-    /// Returns the room and whether it was created.
-    pub async fn create_or_update_room(&self, app: AppId, spec: RoomSpec) -> Result<(RoomDetails, bool), Error> {
+    /// Creates a group-like room.
+    pub async fn create_room(&self, app: AppId, by: Actor, new: NewRoom) -> Result<RoomDetails, Error> {
+        if new.kind == RoomType::Personal {
+            return Err(Error::invalid(Field::RoomType, Invalid::PersonalRoom));
+        }
         self.store()
             .write(move |tx| {
-                let conn = tx.conn();
                 let now = now_ms();
-                let existing = rooms::by_ref(conn, app, &RoomRef::Xc(spec.xc_room_id.clone()))?;
-                let created = existing.is_none();
-                let room = match existing {
-                    Some(mut room) => {
-                        if room.kind != spec.kind {
-                            return Err(Error::invalid("type", "Room type does not match the existing room's type"));
-                        }
-                        room.name = spec.name;
-                        if let Some(v) = spec.photo_thumb {
-                            room.photo_thumb = v;
-                        }
-                        if let Some(v) = spec.photo_full {
-                            room.photo_full = v;
-                        }
-                        if let Some(tags) = spec.tags {
-                            room.tags = tags;
-                        }
-                        let roles_changed = spec.participant_roles.is_some();
-                        if let Some(roles) = spec.participant_roles {
-                            room.participant_roles = roles;
-                        }
-                        room.deleted = 0;
-                        room.updated = now;
-                        rooms::update(conn, &room)?;
-                        if roles_changed {
-                            apply_roles(conn, &room, now)?;
-                        }
-                        room
-                    }
-                    None => {
-                        let members = live_users_by_xcs(conn, app, spec.participants.as_deref().unwrap_or_default())?;
-                        let room = rooms::insert(
-                            conn,
-                            &Room {
-                                xc_room_id: Some(spec.xc_room_id),
-                                name: spec.name,
-                                photo_thumb: spec.photo_thumb.unwrap_or_default(),
-                                photo_full: spec.photo_full.unwrap_or_default(),
-                                tags: spec.tags.unwrap_or_default(),
-                                participant_roles: spec.participant_roles.unwrap_or_default(),
-                                ..Room::draft(app, spec.kind, now)
-                            },
-                        )?
-                        .ok_or_else(|| Error::invalid("xcRoomID", "The room was created concurrently; retry"))?;
-                        add_members(conn, &room, &members.iter().map(|u| u.id).collect::<Vec<_>>(), now)?;
-                        apply_roles(conn, &room, now)?;
-                        room
-                    }
+                let creator = acting_user(tx, app, by)?;
+                let admin = match (&creator, &new.admin) {
+                    (Some(c), _) => Some(c.clone()),
+                    (None, Some(r)) => Some(live_user(tx.conn(), app, r)?),
+                    (None, None) => None,
                 };
-                Ok((details(conn, room)?, created))
-            })
-            .await
-    }
-
-    /// A room with its participants.
-    pub async fn room_details(&self, app: AppId, room: RoomRef) -> Result<RoomDetails, Error> {
-        self.store()
-            .read(move |c| {
-                let room = room_by_ref(c, app, &room)?;
-                details(c, room)
-            })
-            .await
-    }
-
-    /// Adds users, by external id, to a room.
-    pub async fn add_participants_by_xc(
-        &self,
-        app: AppId,
-        room: RoomRef,
-        xcs: Vec<String>,
-    ) -> Result<RoomDetails, Error> {
-        self.store()
-            .write(move |tx| {
-                let conn = tx.conn();
-                let room = non_personal(live_room(conn, app, &room)?)?;
-                let users = live_users_by_xcs(conn, app, &xcs)?;
-                add_members(conn, &room, &users.iter().map(|u| u.id).collect::<Vec<_>>(), now_ms())?;
-                details(conn, room)
-            })
-            .await
-    }
-
-    /// Removes users, by external id, from a room.
-    pub async fn remove_participants_by_xc(
-        &self,
-        app: AppId,
-        room: RoomRef,
-        xcs: Vec<String>,
-    ) -> Result<RoomDetails, Error> {
-        self.store()
-            .write(move |tx| {
-                let conn = tx.conn();
-                let room = non_personal(live_room(conn, app, &room)?)?;
-                for user in live_users_by_xcs(conn, app, &xcs)? {
-                    participants::remove(conn, room.id, user.id)?;
+                let mut members: Vec<User> = creator.iter().cloned().collect();
+                for user in live_users(tx.conn(), app, &new.members)? {
+                    if !members.iter().any(|m| m.id == user.id) {
+                        members.push(user);
+                    }
                 }
-                details(conn, room)
+                let draft = Room {
+                    name: new.name,
+                    photo_thumb: new.photo_thumb,
+                    photo_full: new.photo_full,
+                    options: new.options,
+                    ..Room::draft(app, new.kind, now)
+                };
+                let room = insert_room(tx, by.user(), &draft)?.ok_or_else(|| Error::internal("a new room collided"))?;
+                add_in(tx, by.user(), None, &room, &members)?;
+                if let Some(admin) = admin.filter(|a| members.iter().any(|m| m.id == a.id)) {
+                    participants::set_admin(tx.conn(), room.id, admin.id, true)?;
+                    record_member(tx, by.user(), &room, &admin, MemberChange::Promoted)?;
+                }
+                if let Some(creator) = &creator {
+                    announce(tx, &room, creator, SystemAction::RoomCreated, None)?;
+                }
+                details(tx.conn(), room)
+            })
+            .await
+    }
+
+    /// The room with this external id, created if there is none; given fields replace the
+    /// stored ones, and a deleted room comes back.
+    pub async fn ensure_room(&self, app: AppId, e: EnsureRoom) -> Result<EnsuredRoom, Error> {
+        self.store()
+            .write(move |tx| {
+                let now = now_ms();
+                let existing = rooms::by_external_id(tx.conn(), app, e.external_id.as_str())?;
+                let members = match existing {
+                    Some(_) if e.members_on_create_only => Vec::new(),
+                    _ => live_users(tx.conn(), app, &e.members)?,
+                };
+                let Some(before) = existing else {
+                    let kind = match e.kind {
+                        KindRule::Exactly(k) | KindRule::AnyGroup(k) => k,
+                    };
+                    let mut draft =
+                        Room { external_id: Some(e.external_id.to_string()), ..Room::draft(app, kind, now) };
+                    draft.name = e.external_id.to_string();
+                    e.patch.apply(&mut draft);
+                    let room = insert_room(tx, None, &draft)?
+                        .ok_or(Error::invalid(Field::RoomExternalId, Invalid::Concurrent))?;
+                    add_in(tx, None, None, &room, &members)?;
+                    apply_roles(tx, &room, now)?;
+                    return Ok(EnsuredRoom { room: details(tx.conn(), room)?, created: true, changed: true });
+                };
+                match e.kind {
+                    KindRule::Exactly(k) if k != before.kind => {
+                        return Err(Error::invalid(Field::RoomType, Invalid::TypeMismatch));
+                    }
+                    KindRule::AnyGroup(_) if !before.is_group() => {
+                        return Err(Error::invalid(Field::Room, Invalid::NotGroup));
+                    }
+                    _ => {}
+                }
+                let roles_given = e.patch.participant_roles.is_some();
+                let mut room = before.clone();
+                room.deleted = 0;
+                e.patch.apply(&mut room);
+                let mut changed = differs(&room, &before);
+                if changed {
+                    room.updated = now;
+                    save_room(tx, None, &room, RoomChange::Updated)?;
+                }
+                if roles_given {
+                    apply_roles(tx, &room, now)?;
+                }
+                if !e.members_on_create_only {
+                    changed |= !add_in(tx, None, None, &room, &members)?.is_empty();
+                }
+                Ok(EnsuredRoom { room: details(tx.conn(), room)?, created: false, changed })
+            })
+            .await
+    }
+
+    /// The personal room of two different users, created on first use; `options` apply only
+    /// when it is created.
+    pub async fn personal_room(
+        &self,
+        app: AppId,
+        a: UserRef,
+        b: UserRef,
+        options: Option<String>,
+    ) -> Result<Room, Error> {
+        self.store()
+            .write(move |tx| {
+                let a = live_user(tx.conn(), app, &a)?;
+                let b = live_user(tx.conn(), app, &b)?;
+                if a.id == b.id {
+                    return Err(Error::invalid(Field::Users, Invalid::SameUser));
+                }
+                let existed = rooms::by_ref(tx.conn(), app, &RoomRef::Personal(a.id, b.id))?.is_some();
+                let mut room = personal_room_in(tx, &a, &b)?;
+                if let Some(options) = options.filter(|_| !existed) {
+                    room.options = options;
+                    rooms::update(tx.conn(), &room)?;
+                }
+                Ok(room)
+            })
+            .await
+    }
+
+    /// Changes a group room: the backend any, a user one it administers (a new name is then
+    /// announced). Returns the room and whether anything changed.
+    pub async fn update_room(
+        &self,
+        app: AppId,
+        by: Actor,
+        room: RoomRef,
+        patch: RoomPatch,
+    ) -> Result<(RoomDetails, bool), Error> {
+        self.store()
+            .write(move |tx| {
+                let before = managed_room(tx, app, by, &room)?;
+                let actor = acting_user(tx, app, by)?;
+                if let Some(id) = &patch.external_id {
+                    let holder = rooms::by_external_id(tx.conn(), app, id.as_str())?;
+                    if holder.is_some_and(|h| h.id != before.id) {
+                        return Err(Error::invalid(Field::RoomExternalId, Invalid::Taken));
+                    }
+                }
+                let roles_given = patch.participant_roles.is_some();
+                let mut room = before.clone();
+                patch.apply(&mut room);
+                let changed = differs(&room, &before);
+                if changed {
+                    room.updated = now_ms();
+                    save_room(tx, by.user(), &room, RoomChange::Updated)?;
+                    if roles_given {
+                        apply_roles(tx, &room, room.updated)?;
+                    }
+                }
+                if let Some(actor) = actor.filter(|_| room.name != before.name) {
+                    announce(tx, &room, &actor, SystemAction::RoomRenamed, None)?;
+                }
+                Ok((details(tx.conn(), room)?, changed))
             })
             .await
     }
 
     /// Locks or unlocks a room on behalf of a user; returns false if it already was so.
-    pub async fn set_room_lock(&self, app: AppId, room: RoomRef, by_xc: &str, locked: bool) -> Result<bool, Error> {
-        let by_xc = by_xc.to_string();
+    pub async fn set_room_locked(&self, app: AppId, room: RoomRef, by: UserRef, locked: bool) -> Result<bool, Error> {
         self.store()
             .write(move |tx| {
-                let conn = tx.conn();
-                let mut room = live_room(conn, app, &room)?;
-                let by = live_user_by_xc(conn, app, &by_xc)?;
+                let mut room = live_room(tx.conn(), app, &room)?;
+                let by = live_user(tx.conn(), app, &by)?;
                 if room.is_locked == locked {
                     return Ok(false);
                 }
@@ -223,37 +308,122 @@ impl Core {
                 room.is_locked = locked;
                 room.locked_time = if locked { now } else { 0 };
                 room.updated = now;
-                rooms::update(conn, &room)?;
-                rooms::set_locked_by(conn, room.id, if locked { by.id } else { UserId(0) })?;
+                let change = if locked { RoomChange::Locked } else { RoomChange::Unlocked };
+                save_room(tx, Some(by.id), &room, change)?;
                 Ok(true)
             })
             .await
     }
 
-    /// A user's rooms with last messages and unread counts, most recently active first.
-    pub async fn room_list(&self, user: UserId, filter: RoomListFilter) -> Result<Vec<RoomListEntry>, Error> {
-        self.store().read(move |c| room_list::for_user(c, user, &filter).map_err(Error::from)).await
+    /// Deletes a group room: the backend any, a user one it administers (members are told
+    /// before it goes).
+    pub async fn delete_room(&self, app: AppId, by: Actor, room: RoomRef) -> Result<(), Error> {
+        self.store()
+            .write(move |tx| {
+                let mut room = managed_room(tx, app, by, &room)?;
+                if let Some(actor) = acting_user(tx, app, by)? {
+                    announce(tx, &room, &actor, SystemAction::RoomDeleted, None)?;
+                }
+                room.deleted = now_ms();
+                room.updated = room.deleted;
+                save_room(tx, by.user(), &room, RoomChange::Deleted)
+            })
+            .await
     }
 
-    /// A user (by external id) and its room list, in one database round trip.
-    pub async fn room_list_of(
-        &self,
-        app: AppId,
-        xc: &str,
-        filter: RoomListFilter,
-    ) -> Result<(User, Vec<RoomListEntry>), Error> {
-        let xc = xc.to_string();
+    /// A room (deleted ones included) with its participants.
+    pub async fn room(&self, app: AppId, room: RoomRef) -> Result<RoomDetails, Error> {
         self.store()
             .read(move |c| {
-                let user = live_user_by_xc(c, app, &xc)?;
+                let room = any_room(c, app, &room)?;
+                details(c, room)
+            })
+            .await
+    }
+
+    /// A live room with its participants, if `user` is one of them.
+    pub async fn member_room(&self, app: AppId, user: UserId, room: RoomRef) -> Result<RoomDetails, Error> {
+        self.store()
+            .read(move |c| {
+                let room = member_room(c, app, user, &room)?;
+                details(c, room)
+            })
+            .await
+    }
+
+    /// A page of a live room's participants, in joining order, and how many it has in all.
+    pub async fn participants(
+        &self,
+        app: AppId,
+        room: RoomRef,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<Participant>, i64), Error> {
+        self.store()
+            .read(move |c| {
+                let room = live_room(c, app, &room)?;
+                Ok((participants::list(c, room.id, offset, limit)?, participants::count(c, room.id)?))
+            })
+            .await
+    }
+
+    /// Live rooms, in the order named, each once; unknown ones are left out.
+    pub async fn rooms(&self, app: AppId, refs: Vec<RoomRef>) -> Result<Vec<Room>, Error> {
+        self.store()
+            .read(move |c| {
+                let mut found: Vec<Room> = Vec::new();
+                for r in &refs {
+                    match live_room(c, app, r) {
+                        Ok(room) if !found.iter().any(|f| f.id == room.id) => found.push(room),
+                        Ok(_) | Err(Error::NotFound(Entity::Room)) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok(found)
+            })
+            .await
+    }
+
+    /// A user's rooms with their last messages and unread counts, most recently active first.
+    pub async fn room_list(
+        &self,
+        app: AppId,
+        user: UserRef,
+        filter: RoomFilter,
+    ) -> Result<(User, Vec<RoomSummary>), Error> {
+        self.store()
+            .read(move |c| {
+                let user = live_user(c, app, &user)?;
                 let list = room_list::for_user(c, user.id, &filter)?;
                 Ok((user, list))
             })
             .await
     }
 
-    /// How many rooms a room list with this filter has in all.
-    pub async fn room_count(&self, user: UserId, filter: RoomListFilter) -> Result<i64, Error> {
+    /// How many rooms a user's list with this filter has in all (offset and limit aside).
+    pub async fn room_count(&self, user: UserId, filter: RoomFilter) -> Result<i64, Error> {
         self.store().read(move |c| room_list::count_for_user(c, user, &filter).map_err(Error::from)).await
+    }
+
+    /// The user's unread count in each named room (0 where not a participant); unknown rooms
+    /// are left out.
+    pub async fn unread_counts(
+        &self,
+        app: AppId,
+        user: UserRef,
+        refs: Vec<RoomRef>,
+    ) -> Result<Vec<(Room, i64)>, Error> {
+        let rooms = self.rooms(app, refs).await?;
+        self.store()
+            .read(move |c| {
+                let user = live_user(c, app, &user)?;
+                let mut out = Vec::with_capacity(rooms.len());
+                for room in rooms {
+                    let unread = messages::unread_count(c, room.id, user.id)?;
+                    out.push((room, unread));
+                }
+                Ok(out)
+            })
+            .await
     }
 }

@@ -19,7 +19,7 @@ pub fn random_hex(len: usize) -> String {
     random_from(b"0123456789abcdef", len)
 }
 
-/// A random TapTalk-style local id: 32 characters from `[A-Za-z0-9_]`.
+/// A random client id for a message the server composes: 32 characters from `[A-Za-z0-9_]`.
 pub fn random_local_id() -> String {
     random_from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_", 32)
 }

@@ -1,17 +1,20 @@
 //! Client sessions: a ticket from the customer's backend becomes an access token and a
 //! rotating refresh token for one device.
 
-use crate::users::live_user;
+use crate::changes::record;
+use crate::lookup::live_user_by_id;
+use crate::users::upsert_in;
 use crate::{Core, secrets};
 use palaver_domain::error::AuthError;
-use palaver_domain::{AppId, Error, User, time::now_ms};
+use palaver_domain::{AppId, ChangeKind, Error, ExternalId, User, UserId, UserProfile, time::now_ms};
+use palaver_store::Conn;
 use palaver_store::repo::sessions::{self, SessionTokens, TicketState};
 use palaver_store::repo::users;
 
 /// The tokens of a session, given to the client once.
 #[derive(Clone, Debug)]
 pub struct IssuedTokens {
-    /// Bearer token for requests and the WebSocket.
+    /// Bearer token for requests and the realtime channel.
     pub access_token: String,
     /// When the access token expires, Unix ms.
     pub access_expires: i64,
@@ -42,6 +45,11 @@ fn unauthorized(e: AuthError) -> Error {
     Error::Unauthorized(e)
 }
 
+/// Ends every session of a user; returns whether one was live.
+pub(crate) fn revoke_all(conn: &mut dyn Conn, user: UserId) -> Result<bool, Error> {
+    Ok(sessions::revoke_all(conn, user)? > 0)
+}
+
 impl Core {
     fn new_tokens(&self) -> (String, String, SessionTokens) {
         let now = now_ms();
@@ -56,12 +64,35 @@ impl Core {
         (access, refresh, hashes)
     }
 
+    /// Creates or updates the user and issues a single-use ticket its client redeems for a
+    /// session within the ticket's lifetime; returns the ticket and the user.
+    pub async fn issue_ticket(
+        &self,
+        app: AppId,
+        id: ExternalId,
+        profile: UserProfile,
+    ) -> Result<(String, User), Error> {
+        let ticket = secrets::random_token(64);
+        let hash = secrets::hash(&ticket);
+        let ttl = self.config().ticket_ttl_ms;
+        let user = self
+            .store()
+            .write(move |tx| {
+                let (user, _) = upsert_in(tx, app, &id, &profile, false)?;
+                let now = now_ms();
+                sessions::insert_ticket(tx.conn(), &hash, app, user.id, now + ttl, now)?;
+                Ok::<_, Error>(user)
+            })
+            .await?;
+        Ok((ticket, user))
+    }
+
     /// Redeems a single-use auth ticket for a new session on `device_id`.
     pub async fn redeem_ticket(&self, app: AppId, ticket: &str, device_id: &str) -> Result<IssuedTokens, Error> {
         let hash = secrets::hash(ticket);
         let device = device_id.to_string();
         let (access, refresh, tokens) = self.new_tokens();
-        let user = self
+        let (user, tokens) = self
             .store()
             .write(move |tx| {
                 let conn = tx.conn();
@@ -74,7 +105,7 @@ impl Core {
                 if ticket_app != app {
                     return Err(unauthorized(AuthError::WrongApp));
                 }
-                let mut user = live_user(conn, app, user_id).map_err(|_| unauthorized(AuthError::UserGone))?;
+                let mut user = live_user_by_id(conn, app, user_id).map_err(|_| unauthorized(AuthError::UserGone))?;
                 sessions::create(conn, app, user.id, &device, &tokens, now)?;
                 users::touch_login(conn, user.id, now)?;
                 user.last_login = now;
@@ -84,10 +115,10 @@ impl Core {
             .await?;
         Ok(IssuedTokens {
             access_token: access,
-            access_expires: user.1.access_expires,
+            access_expires: tokens.access_expires,
             refresh_token: refresh,
-            refresh_expires: user.1.refresh_expires,
-            user: user.0,
+            refresh_expires: tokens.refresh_expires,
+            user,
         })
     }
 
@@ -108,7 +139,7 @@ impl Core {
                 if session.refresh_expires <= now_ms() {
                     return Err(unauthorized(AuthError::Expired));
                 }
-                let user = live_user(conn, app, session.user).map_err(|_| unauthorized(AuthError::UserGone))?;
+                let user = live_user_by_id(conn, app, session.user).map_err(|_| unauthorized(AuthError::UserGone))?;
                 sessions::rotate(conn, session.id, &tokens)?;
                 Ok((user, tokens))
             })
@@ -136,7 +167,7 @@ impl Core {
                 if session.access_expires <= now_ms() {
                     return Err(unauthorized(AuthError::Expired));
                 }
-                let user = live_user(conn, app, session.user).map_err(|_| unauthorized(AuthError::UserGone))?;
+                let user = live_user_by_id(conn, app, session.user).map_err(|_| unauthorized(AuthError::UserGone))?;
                 Ok(ClientSession {
                     id: session.id,
                     app,
@@ -149,7 +180,15 @@ impl Core {
     }
 
     /// Ends a session: its tokens stop working.
-    pub async fn logout(&self, session_id: i64) -> Result<(), Error> {
-        self.store().write(move |tx| sessions::revoke(tx.conn(), session_id).map_err(Error::from)).await
+    pub async fn logout(&self, session: &ClientSession) -> Result<(), Error> {
+        let (app, user, id) = (session.app, session.user.id, session.id);
+        self.store()
+            .write(move |tx| {
+                if sessions::revoke(tx.conn(), id)? {
+                    record(tx, app, Some(user), ChangeKind::SessionsRevoked { user, session: Some(id) })?;
+                }
+                Ok(())
+            })
+            .await
     }
 }

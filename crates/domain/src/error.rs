@@ -1,4 +1,6 @@
-//! The one error type of the core. Faces map it to their own envelopes.
+//! The one error type of the core. Faces map it to their own envelopes, wording and status:
+//! what is wrong is said here in the domain's terms ([`Field`], [`Invalid`], [`Denied`]), and
+//! each face names the parameter the way its dialect does.
 
 use std::fmt;
 
@@ -29,22 +31,128 @@ impl fmt::Display for Entity {
     }
 }
 
+/// The part of a request an [`Error::Invalid`] is about, in the domain's terms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    /// An app's name.
+    AppName,
+    /// A user, named by its external id.
+    User,
+    /// A list of users (participants, targets of an action).
+    Users,
+    /// A user's display name.
+    DisplayName,
+    /// A room reference.
+    Room,
+    /// A room's type.
+    RoomType,
+    /// A room's name.
+    RoomName,
+    /// A room's external (unique) id.
+    RoomExternalId,
+    /// A message's client id.
+    LocalId,
+    /// A message's type.
+    MessageType,
+    /// An uploaded file.
+    File,
+}
+
+/// Why a value is not acceptable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Invalid {
+    /// Its length in characters is outside `min..=max`.
+    Length {
+        /// Fewest characters.
+        min: usize,
+        /// Most characters.
+        max: usize,
+    },
+    /// It lists more items than allowed.
+    TooMany {
+        /// Most items.
+        max: usize,
+    },
+    /// It is larger than allowed.
+    TooLarge {
+        /// Most bytes.
+        max_bytes: u64,
+    },
+    /// It is required here and missing.
+    Missing,
+    /// It is already used by something else.
+    Taken,
+    /// It was created by a concurrent request a moment ago; the caller may retry.
+    Concurrent,
+    /// A room's type differs from the existing room's.
+    TypeMismatch,
+    /// The room is a personal room where a group is needed.
+    NotGroup,
+    /// The same user appears where two different users are needed.
+    SameUser,
+    /// Messages of this type cannot be edited.
+    NotEditable,
+    /// Personal rooms come into being with their first message, not by request.
+    PersonalRoom,
+}
+
+/// Why the caller may not do something.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Denied {
+    /// The caller is not a participant of the room.
+    NotParticipant,
+    /// The sender named by a backend is not a participant of the room.
+    SenderNotParticipant,
+    /// One of the two users of a personal room blocked the other.
+    Blocked,
+    /// The room is locked.
+    Locked,
+    /// Only an admin of the room may do this.
+    NotAdmin,
+    /// A personal room has no admins.
+    PersonalRoomAdmins,
+    /// A personal room cannot be left.
+    PersonalRoomLeave,
+    /// Only a message's sender may edit it.
+    EditOthers,
+    /// Only a message's sender may delete it for everyone.
+    DeleteOthers,
+}
+
+impl fmt::Display for Denied {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Denied::NotParticipant => "You are not a participant of this room",
+            Denied::SenderNotParticipant => "The sender is not a participant of the room",
+            Denied::Blocked => "Messages between these users are blocked",
+            Denied::Locked => "The room is locked",
+            Denied::NotAdmin => "Only an admin of the room can do this",
+            Denied::PersonalRoomAdmins => "A personal room has no admins",
+            Denied::PersonalRoomLeave => "A personal room cannot be left",
+            Denied::EditOthers => "Only the sender can edit a message",
+            Denied::DeleteOthers => "Only the sender can delete a message for everyone",
+        })
+    }
+}
+
 /// Why an operation failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Error {
     /// A referenced thing does not exist (or is deleted).
     NotFound(Entity),
-    /// A parameter is wrong; `param` names it in the caller's terms.
+    /// A value in the request is wrong.
     Invalid {
-        /// The offending parameter.
-        param: &'static str,
-        /// A sentence explaining the rule that was broken.
-        message: String,
+        /// What is wrong.
+        field: Field,
+        /// Why.
+        why: Invalid,
     },
     /// The caller may not do this.
-    Forbidden(String),
+    Forbidden(Denied),
     /// Credentials are missing, malformed, unknown or expired.
     Unauthorized(AuthError),
+    /// The server is too busy to take the request now; the caller may retry later.
+    Unavailable,
     /// Something failed on the server side; details are logged, not shown.
     Internal(String),
 }
@@ -67,9 +175,9 @@ pub enum AuthError {
 }
 
 impl Error {
-    /// Shorthand for a parameter error.
-    pub fn invalid(param: &'static str, message: impl Into<String>) -> Self {
-        Error::Invalid { param, message: message.into() }
+    /// Shorthand for an invalid value.
+    pub fn invalid(field: Field, why: Invalid) -> Self {
+        Error::Invalid { field, why }
     }
 
     /// Shorthand for a server-side failure.
@@ -78,13 +186,32 @@ impl Error {
     }
 }
 
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Invalid::Length { min, max } => write!(f, "must be {min} to {max} characters"),
+            Invalid::TooMany { max } => write!(f, "has more than {max} items"),
+            Invalid::TooLarge { max_bytes } => write!(f, "is larger than {max_bytes} bytes"),
+            Invalid::Missing => f.write_str("is required"),
+            Invalid::Taken => f.write_str("is already used"),
+            Invalid::Concurrent => f.write_str("was created concurrently; retry"),
+            Invalid::TypeMismatch => f.write_str("does not match the existing room's type"),
+            Invalid::NotGroup => f.write_str("is not a group room"),
+            Invalid::SameUser => f.write_str("must name two different users"),
+            Invalid::NotEditable => f.write_str("cannot be edited"),
+            Invalid::PersonalRoom => f.write_str("cannot be a personal room"),
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::NotFound(e) => write!(f, "{e} is not found"),
-            Error::Invalid { message, .. } => f.write_str(message),
-            Error::Forbidden(m) => f.write_str(m),
+            Error::Invalid { field, why } => write!(f, "{field:?} {why}"),
+            Error::Forbidden(d) => d.fmt(f),
             Error::Unauthorized(a) => write!(f, "unauthorized: {a:?}"),
+            Error::Unavailable => f.write_str("the server is busy; retry later"),
             Error::Internal(m) => write!(f, "internal error: {m}"),
         }
     }

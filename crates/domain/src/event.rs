@@ -1,8 +1,10 @@
-//! Domain events: what happened, emitted after commit and delivered to live connections.
+//! What live connections hear: committed changes from the log, and ephemeral signals (typing,
+//! presence) that are never stored.
 
-use crate::ids::{AppId, RoomId, UserId};
+use crate::change::Change;
+use crate::ids::{AppId, ChangeId, UserId};
 use crate::message::Message;
-use crate::room::Room;
+use crate::room::{Room, RoomType};
 use crate::user::User;
 use serde::{Deserialize, Serialize};
 
@@ -23,7 +25,7 @@ pub struct RoomMessage {
 impl RoomMessage {
     /// In a personal room, the participant other than `viewer`: whom the room is named after.
     pub fn partner_for(&self, viewer: UserId) -> Option<&User> {
-        if self.room.kind != crate::RoomType::Personal {
+        if self.room.kind != RoomType::Personal {
             None
         } else if viewer == self.sender.id {
             self.partner.as_ref()
@@ -33,30 +35,24 @@ impl RoomMessage {
     }
 }
 
-/// A message change and the users whose connections receive it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct MessageEvent {
-    /// The message after the change, with its context.
-    pub item: RoomMessage,
-    /// Users whose connections receive the event.
-    pub recipients: Vec<UserId>,
-}
-
-/// Something that happened, addressed to a set of users of one app.
+/// Something live connections may hear of, addressed to a set of users of one app.
+// Typing and presence carry their user (and room) inline: events are moved in batches, never
+// copied, and boxing them would cost an allocation per event for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Event {
-    /// A new message was committed.
-    MessageCreated(MessageEvent),
-    /// A message changed: edited, deleted, delivered or read.
-    MessageUpdated(MessageEvent),
+    /// A change committed to the log.
+    Committed {
+        /// The change.
+        change: Box<Change>,
+        /// Users whose connections hear of it: the room's participants at commit time and
+        /// the change's own users.
+        recipients: Vec<UserId>,
+    },
     /// A user started or stopped typing in a room.
     Typing {
-        /// App of the room.
-        app: AppId,
-        /// Room id.
-        room: RoomId,
-        /// TapTalk room id of the room.
-        tap_room_id: String,
+        /// The room.
+        room: Room,
         /// The typing user.
         user: User,
         /// Whether typing started.
@@ -66,8 +62,6 @@ pub enum Event {
     },
     /// A user came online or went offline.
     Presence {
-        /// App of the user.
-        app: AppId,
         /// The user.
         user: User,
         /// Online now.
@@ -77,44 +71,32 @@ pub enum Event {
         /// Users who share a room with the user.
         recipients: Vec<UserId>,
     },
-    /// A change of a user's own state (blocking or unblocking someone) sent to all of that
-    /// user's sessions.
-    UserState {
-        /// App of the user.
-        app: AppId,
-        /// What happened, in TapTalk terms: `user/block` or `user/unblock`.
-        name: String,
-        /// The user the change is about.
-        subject: User,
-        /// The sessions' owner.
-        recipients: Vec<UserId>,
-    },
 }
 
 impl Event {
     /// The app the event belongs to.
     pub fn app(&self) -> AppId {
         match self {
-            Event::MessageCreated(m) | Event::MessageUpdated(m) => m.item.message.app,
-            Event::Typing { app, .. } | Event::Presence { app, .. } | Event::UserState { app, .. } => *app,
+            Event::Committed { change, .. } => change.app,
+            Event::Typing { room, .. } => room.app,
+            Event::Presence { user, .. } => user.app,
         }
     }
 
     /// The users whose connections receive the event.
     pub fn recipients(&self) -> &[UserId] {
         match self {
-            Event::MessageCreated(m) | Event::MessageUpdated(m) => &m.recipients,
-            Event::Typing { recipients, .. }
-            | Event::Presence { recipients, .. }
-            | Event::UserState { recipients, .. } => recipients,
+            Event::Committed { recipients, .. }
+            | Event::Typing { recipients, .. }
+            | Event::Presence { recipients, .. } => recipients,
         }
     }
 
-    /// The message change sequence carried by the event, if any: the cursor a node uses to
-    /// catch up from the database after missing events.
-    pub fn change_seq(&self) -> Option<i64> {
+    /// The change id the event carries, if it is a committed change: the cursor a device or
+    /// node catches up from after missing events.
+    pub fn change_id(&self) -> Option<ChangeId> {
         match self {
-            Event::MessageCreated(m) | Event::MessageUpdated(m) => Some(m.item.message.change_seq),
+            Event::Committed { change, .. } => Some(change.id),
             _ => None,
         }
     }

@@ -23,14 +23,19 @@ id_type!(
     AppId
 );
 id_type!(
-    /// The internal numeric user id (TapTalk `userID`, Qiscus numeric `id`).
+    /// The internal numeric user id, shared by every face.
     UserId
 );
 id_type!(
-    /// The internal numeric room id (Qiscus `room_id`; TapTalk `roomID` of non-personal rooms).
+    /// The internal numeric room id, shared by every face.
     RoomId
 );
 id_type!(
-    /// A message id, drawn from one increasing sequence so it doubles as a sync cursor.
+    /// A message id, drawn from the store's one increasing sequence.
     MessageId
+);
+id_type!(
+    /// The id of an entry of the change log, drawn from the same sequence as message ids: a
+    /// node or device that has seen change `n` has seen every change before it.
+    ChangeId
 );

@@ -1,20 +1,29 @@
 //! Plain types and rules of Palaver, shared by every other crate.
 //!
-//! Nothing here knows about tokio, HTTP or SQL: the store persists these types, the core
-//! enforces the rules on them and the API faces translate them into each dialect.
+//! Nothing here knows about tokio, HTTP, SQL or any dialect's wire: the store persists these
+//! types, the core enforces the rules on them and the API faces translate them into each
+//! dialect.
 
+pub mod change;
 pub mod error;
 pub mod event;
+pub mod external_id;
+pub mod file;
 pub mod ids;
 pub mod limits;
 pub mod message;
 pub mod room;
+pub mod system;
 pub mod time;
 pub mod user;
 
-pub use error::{Entity, Error};
-pub use event::{Event, MessageEvent, RoomMessage};
-pub use ids::{AppId, MessageId, RoomId, UserId};
-pub use message::{Message, MessageKind, MessageStatus};
-pub use room::{Participant, Room, RoomRef, RoomType};
-pub use user::{User, UserProfile};
+pub use change::{Change, ChangeKind, MemberChange, Receipt, ReceiptKind, RoomChange, UserChange, Via};
+pub use error::{Denied, Entity, Error, Field, Invalid};
+pub use event::{Event, RoomMessage};
+pub use external_id::ExternalId;
+pub use file::StoredFile;
+pub use ids::{AppId, ChangeId, MessageId, RoomId, UserId};
+pub use message::{Message, MessageStatus, MessageType};
+pub use room::{Participant, Room, RoomDetails, RoomFilter, RoomRef, RoomSummary, RoomType};
+pub use system::{SystemAction, SystemEvent};
+pub use user::{User, UserBrief, UserOrder, UserProfile, UserQuery, UserRef};

@@ -1,13 +1,18 @@
-//! Messages. Content is stored in plaintext; the TapTalk face encrypts it on the way out.
+//! Messages. Content is stored in plaintext; a face that obfuscates content on its wire does
+//! so on the way in and out.
 
 use crate::ids::{AppId, MessageId, RoomId, UserId};
+use crate::system::SystemEvent;
 use serde::{Deserialize, Serialize};
 
-/// TapTalk message type codes Palaver gives meaning to.
-pub struct MessageKind;
+/// The message types Palaver gives meaning to. A message carries its type twice: as a number
+/// (`type_code`) and as a name (`type_name`), because dialects name types one way or the
+/// other; these well-known types map between the two, and any other type keeps the form it
+/// was sent in, with [`MessageType::NAMED`] or `"custom"` as the other form.
+pub struct MessageType;
 
-impl MessageKind {
-    /// Plain text.
+impl MessageType {
+    /// Plain text (`"text"`).
     pub const TEXT: i64 = 1001;
     /// Image(s).
     pub const IMAGE: i64 = 1002;
@@ -17,36 +22,31 @@ impl MessageKind {
     pub const FILE: i64 = 1004;
     /// Products.
     pub const PRODUCTS: i64 = 2001;
-    /// A Qiscus message type with no TapTalk equivalent; `data` holds its payload.
-    pub const QISCUS_OTHER: i64 = 3000;
-    /// System message (membership changes and the like).
+    /// A type known only by its name; `data` holds its payload.
+    pub const NAMED: i64 = 3000;
+    /// System message (`"system_event"`): membership changes and the like.
     pub const SYSTEM: i64 = 9001;
 
-    /// Whether the Server API may send this type: 1001, 1002, 2001 or a customer 3xxx type.
-    pub fn allowed_for_server_api(kind: i64) -> bool {
-        matches!(kind, Self::TEXT | Self::IMAGE | Self::PRODUCTS) || (3000..=3999).contains(&kind)
+    /// Whether a sender may edit messages of this type (text, and captions of image/video).
+    pub fn editable(code: i64) -> bool {
+        matches!(code, Self::TEXT | Self::IMAGE | Self::VIDEO)
     }
 
-    /// Whether clients may edit messages of this type (text, and captions of image/video).
-    pub fn editable(kind: i64) -> bool {
-        matches!(kind, Self::TEXT | Self::IMAGE | Self::VIDEO)
-    }
-
-    /// The Qiscus type a TapTalk type is shown as.
-    pub fn qiscus_type(kind: i64) -> &'static str {
-        match kind {
+    /// The name of a numbered type.
+    pub fn name_of(code: i64) -> &'static str {
+        match code {
             Self::TEXT => "text",
             Self::SYSTEM => "system_event",
             _ => "custom",
         }
     }
 
-    /// The TapTalk type a Qiscus type is shown as.
-    pub fn from_qiscus_type(qtype: &str) -> i64 {
-        match qtype {
+    /// The number of a named type.
+    pub fn code_of(name: &str) -> i64 {
+        match name {
             "text" => Self::TEXT,
             "system_event" => Self::SYSTEM,
-            _ => Self::QISCUS_OTHER,
+            _ => Self::NAMED,
         }
     }
 }
@@ -74,30 +74,28 @@ pub struct Message {
     pub sender: UserId,
     /// Client-chosen id, unique per room; a repeated send returns the stored message.
     pub local_id: String,
-    /// TapTalk type code.
-    pub kind: i64,
-    /// Qiscus type name.
-    pub qtype: String,
+    /// Type as a number (see [`MessageType`]).
+    pub type_code: i64,
+    /// Type as a name (see [`MessageType`]).
+    pub type_name: String,
     /// Text content.
     pub body: String,
-    /// Payload: TapTalk `data` (a string, usually JSON), Qiscus `payload` as JSON text.
+    /// Payload: usually JSON text.
     pub data: String,
-    /// Qiscus `extras` as JSON text, empty when none.
+    /// Extra attributes the sender keeps with the message: JSON text, empty when none.
     pub extras: String,
-    /// TapTalk filter id.
+    /// Filter id: a tag the customer groups messages by.
     pub filter_id: String,
     /// Hidden messages are not shown in lists nor counted as unread.
     pub is_hidden: bool,
-    /// TapTalk `quote` object as JSON text (plaintext content), empty when none.
+    /// A quoted message, as JSON text in the shape the sending face stores; empty when none.
     pub quote: String,
-    /// TapTalk `replyTo` object as JSON text, empty when none.
+    /// The message replied to, as JSON text; empty when none.
     pub reply_to: String,
-    /// TapTalk `forwardFrom` object as JSON text, empty when none.
+    /// Where a forwarded message came from, as JSON text; empty when none.
     pub forward_from: String,
-    /// System message action, e.g. `room/addParticipant`.
-    pub action: String,
-    /// System message target as JSON text, empty when none.
-    pub target: String,
+    /// For system messages, what they report.
+    pub system: Option<SystemEvent>,
     /// Whether the content was edited.
     pub is_edited: bool,
     /// Deletion time for everyone, Unix ms; 0 when not deleted.
@@ -106,8 +104,6 @@ pub struct Message {
     pub created: i64,
     /// Last change, Unix ms.
     pub updated: i64,
-    /// Change sequence: rises on every change, the cursor for catching up.
-    pub change_seq: i64,
     /// Delivery state, derived when read from the store.
     pub status: MessageStatus,
 }
@@ -166,12 +162,10 @@ mod tests {
     }
 
     #[test]
-    fn server_api_types() {
-        for ok in [1001, 1002, 2001, 3000, 3123, 3999] {
-            assert!(MessageKind::allowed_for_server_api(ok), "{ok}");
-        }
-        for bad in [0, 1003, 2002, 4000, 9001, 2999] {
-            assert!(!MessageKind::allowed_for_server_api(bad), "{bad}");
-        }
+    fn well_known_types_map_both_ways() {
+        assert_eq!(MessageType::name_of(MessageType::TEXT), "text");
+        assert_eq!(MessageType::code_of("system_event"), MessageType::SYSTEM);
+        assert_eq!(MessageType::name_of(MessageType::IMAGE), "custom");
+        assert_eq!(MessageType::code_of("buttons"), MessageType::NAMED);
     }
 }

@@ -1,25 +1,27 @@
-//! Rooms and their participants.
+//! Rooms, their participants, and a user's room list.
 
+use crate::external_id::ExternalId;
 use crate::ids::{AppId, RoomId, UserId};
+use crate::message::Message;
 use crate::user::User;
 use serde::{Deserialize, Serialize};
 
-/// The four room types, numbered as TapTalk numbers them.
+/// The four room types, with the numbers stored in the database.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(into = "i64", try_from = "i64")]
 pub enum RoomType {
-    /// One-to-one room between two users (Qiscus `single`).
+    /// One-to-one room between two users.
     Personal = 1,
     /// Group room.
     Group = 2,
-    /// Channel (Qiscus public channel).
+    /// Channel (a public group).
     Channel = 3,
-    /// Transaction room (TapTalk), behaves like a group.
+    /// Transaction room, which behaves like a group.
     Transaction = 4,
 }
 
 impl RoomType {
-    /// The numeric code used on the wire and in the database.
+    /// The stored numeric code.
     pub fn code(self) -> i64 {
         self as i64
     }
@@ -60,8 +62,8 @@ pub struct Room {
     pub kind: RoomType,
     /// For personal rooms, the two user ids, smaller first.
     pub personal_pair: Option<(UserId, UserId)>,
-    /// The customer's id for the room (TapTalk `xcRoomID`, Qiscus `unique_id`/`room_channel_id`).
-    pub xc_room_id: Option<String>,
+    /// The customer's id for the room.
+    pub external_id: Option<String>,
     /// Room name; empty for personal rooms, whose name is the partner's name.
     pub name: String,
     /// Thumbnail photo URL.
@@ -70,13 +72,13 @@ pub struct Room {
     pub photo_full: String,
     /// Colour code in hex.
     pub color: String,
-    /// Qiscus `room_options`: a JSON text.
+    /// Options the customer keeps with the room: JSON text.
     pub options: String,
-    /// Tags set through the TapTalk Server API.
+    /// Tags the customer sets.
     pub tags: Vec<String>,
     /// Role codes whose users count as participants.
     pub participant_roles: Vec<String>,
-    /// Whether new messages are refused.
+    /// Whether new messages from clients are refused.
     pub is_locked: bool,
     /// When the room was locked, Unix ms, 0 when unlocked.
     pub locked_time: i64,
@@ -97,7 +99,7 @@ impl Room {
             app,
             kind,
             personal_pair: None,
-            xc_room_id: None,
+            external_id: None,
             name: String::new(),
             photo_thumb: String::new(),
             photo_full: String::new(),
@@ -113,17 +115,14 @@ impl Room {
         }
     }
 
-    /// The TapTalk `roomID`: `"<min>-<max>"` for personal rooms, the numeric id otherwise.
-    pub fn tap_room_id(&self) -> String {
-        match self.personal_pair {
-            Some((a, b)) => personal_key(a, b),
-            None => self.id.0.to_string(),
-        }
-    }
-
     /// Whether the room was deleted.
     pub fn is_deleted(&self) -> bool {
         self.deleted > 0
+    }
+
+    /// Whether the room is one of several users (anything but a personal room).
+    pub fn is_group(&self) -> bool {
+        self.kind != RoomType::Personal
     }
 
     /// For a personal room, the participant that is not `me`.
@@ -132,7 +131,7 @@ impl Room {
     }
 }
 
-/// The personal-room key of two users: smaller id, dash, larger id (compared as numbers).
+/// The key a personal room is stored under: smaller id, dash, larger id (compared as numbers).
 pub fn personal_key(a: UserId, b: UserId) -> String {
     let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
     format!("{}-{}", lo.0, hi.0)
@@ -145,26 +144,18 @@ pub fn parse_personal_key(key: &str) -> Option<(UserId, UserId)> {
     (a <= b).then_some((UserId(a), UserId(b)))
 }
 
-/// How a caller names a room: by internal id, personal key or external id.
+/// How a request names a room.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RoomRef {
     /// Internal numeric id.
     Id(RoomId),
-    /// Personal room of two users.
+    /// The personal room of two users.
     Personal(UserId, UserId),
     /// The customer's external id.
-    Xc(String),
-}
-
-impl RoomRef {
-    /// Reads a TapTalk `roomID`: a personal key or a numeric id.
-    pub fn from_tap_room_id(s: &str) -> Option<Self> {
-        if s.contains('-') {
-            parse_personal_key(s).map(|(a, b)| Self::Personal(a, b))
-        } else {
-            s.parse().ok().map(|id| Self::Id(RoomId(id)))
-        }
-    }
+    External(ExternalId),
+    /// A numeric id when one of that number exists, otherwise an external id: for APIs whose
+    /// one parameter takes either.
+    IdOrExternal(String),
 }
 
 /// A participant of a room with the user's profile.
@@ -174,4 +165,45 @@ pub struct Participant {
     pub user: User,
     /// Whether the user administers the room.
     pub is_admin: bool,
+}
+
+/// A room with its participants and admins: what room endpoints answer with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RoomDetails {
+    /// The room.
+    pub room: Room,
+    /// Its participants, in joining order.
+    pub participants: Vec<Participant>,
+    /// Its admins.
+    pub admins: Vec<UserId>,
+}
+
+/// One room of a user's room list.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RoomSummary {
+    /// The room.
+    pub room: Room,
+    /// Its newest message visible to the user, if any.
+    pub last_message: Option<Message>,
+    /// The sender of that message.
+    pub sender: Option<User>,
+    /// For a personal room, the other participant (the user themself in a saved-messages room).
+    pub partner: Option<User>,
+    /// Messages the user has not read.
+    pub unread: i64,
+}
+
+/// Which rooms of a user's list to show.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RoomFilter {
+    /// Only rooms with these external ids.
+    pub external_ids: Option<Vec<String>>,
+    /// Only these rooms.
+    pub room_ids: Option<Vec<RoomId>>,
+    /// Only these room types.
+    pub kinds: Option<Vec<RoomType>>,
+    /// Rows to skip.
+    pub offset: i64,
+    /// Most rows; 0 means no limit.
+    pub limit: i64,
 }

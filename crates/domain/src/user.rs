@@ -1,24 +1,25 @@
-//! Users: one per external id (`xcUserID` / Qiscus `user_id`) within an app.
+//! Users: one per external id within an app.
 
+use crate::external_id::ExternalId;
 use crate::ids::{AppId, UserId};
 use serde::{Deserialize, Serialize};
 
-/// A chat user as stored; both faces render it in their own shape.
+/// A chat user as stored; every face renders it in its own shape.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct User {
     /// Internal numeric id.
     pub id: UserId,
     /// The app the user belongs to.
     pub app: AppId,
-    /// The customer's own id for the user (TapTalk `xcUserID`, Qiscus `user_id`).
-    pub xc_user_id: String,
+    /// The customer's own id for the user.
+    pub external_id: String,
     /// Display name.
     pub fullname: String,
     /// Email address, empty when unknown.
     pub email: String,
     /// Phone number as given, starting with the country calling code.
     pub phone: String,
-    /// Country id (TapTalk `countryID`), 0 when unknown.
+    /// Country id, 0 when unknown.
     pub country_id: i64,
     /// Country calling code, empty when unknown.
     pub country_calling_code: String,
@@ -32,11 +33,11 @@ pub struct User {
     pub role_code: String,
     /// Free-text bio.
     pub bio: String,
-    /// Qiscus `extras`: a JSON object kept as text.
+    /// Extra attributes the customer keeps with the user: a JSON object as text.
     pub extras: String,
-    /// False once deactivated through the Qiscus API.
+    /// False once deactivated.
     pub is_active: bool,
-    /// Last login (ticket or login redeemed), Unix ms.
+    /// Last login (ticket redeemed), Unix ms.
     pub last_login: i64,
     /// Last activity seen, Unix ms.
     pub last_activity: i64,
@@ -74,12 +75,70 @@ pub struct UserProfile {
     pub role_code: Option<String>,
     /// Bio.
     pub bio: Option<String>,
-    /// Qiscus extras (a JSON object as text).
+    /// Extras (a JSON object as text).
     pub extras: Option<String>,
 }
 
-/// True when `id` is a valid external user id: 1..=50 characters without control characters.
-pub fn valid_external_id(id: &str) -> bool {
-    let n = id.chars().count();
-    (1..=crate::limits::MAX_EXTERNAL_ID_CHARS).contains(&n) && !id.chars().any(char::is_control)
+/// How a request names a user.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum UserRef {
+    /// By internal id.
+    Id(UserId),
+    /// By the customer's external id.
+    External(ExternalId),
+}
+
+/// Sorting of a user list.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum UserOrder {
+    /// Newest first.
+    #[default]
+    CreatedDesc,
+    /// Oldest first.
+    CreatedAsc,
+    /// By external id, A to Z.
+    ExternalIdAsc,
+    /// By external id, Z to A.
+    ExternalIdDesc,
+    /// By display name, A to Z.
+    FullnameAsc,
+    /// By display name, Z to A.
+    FullnameDesc,
+    /// Least recently changed first.
+    UpdatedAsc,
+    /// Most recently changed first.
+    UpdatedDesc,
+}
+
+/// Which users a user list shows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UserQuery {
+    /// Rows to skip.
+    pub offset: i64,
+    /// Most rows.
+    pub limit: i64,
+    /// Order.
+    pub order: UserOrder,
+    /// Whether deactivated users are listed too.
+    pub include_inactive: bool,
+    /// A user left out of the list (a face's own system user).
+    pub except: Option<ExternalId>,
+}
+
+/// A short reference to a user inside other records (system messages): enough to name the
+/// user without loading it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserBrief {
+    /// Internal id.
+    pub id: UserId,
+    /// External id.
+    pub external_id: String,
+    /// Display name when the record was written.
+    pub name: String,
+}
+
+impl From<&User> for UserBrief {
+    fn from(u: &User) -> Self {
+        Self { id: u.id, external_id: u.external_id.clone(), name: u.fullname.clone() }
+    }
 }

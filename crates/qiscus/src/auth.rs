@@ -48,7 +48,7 @@ impl FromRequestParts<Qiscus> for QiscusApp {
         else {
             return Err(ApiError::unauthorized("Headers QISCUS-SDK-APP-ID and QISCUS-SDK-SECRET are required"));
         };
-        match state.core.check_qiscus_secret(&app_code, &secret).await {
+        match state.core.check_key(crate::SECRET.name, &app_code, &secret).await {
             KeyCheck::Valid(app) => Ok(QiscusApp { app, app_code }),
             _ => Err(ApiError::unauthorized("Invalid QISCUS-SDK-APP-ID or QISCUS-SDK-SECRET")),
         }

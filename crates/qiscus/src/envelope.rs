@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use palaver_domain::Error;
+use palaver_domain::{Error, Field, Invalid};
 use serde::Serialize;
 
 /// An error answer: an HTTP status (repeated in the body) and a message.
@@ -38,14 +38,52 @@ impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
         match e {
             Error::NotFound(entity) => Self::new(404, format!("{entity} is not found")),
-            Error::Invalid { message, .. } => Self::bad_request(message),
-            Error::Forbidden(m) => Self::new(403, m),
+            Error::Invalid { field, why } => Self::bad_request(invalid_message(field, why)),
+            Error::Forbidden(d) => Self::new(403, d.to_string()),
             Error::Unauthorized(_) => Self::unauthorized("Unauthorized"),
+            Error::Unavailable => Self::new(503, "The server is busy; retry shortly"),
             Error::Internal(m) => {
                 tracing::error!(error = %m, "internal error");
                 Self::new(500, "Internal server error")
             }
         }
+    }
+}
+
+/// The parameter that carries a field in this face's requests.
+fn param_name(field: Field) -> &'static str {
+    match field {
+        Field::AppName => "name",
+        Field::User => "user_id",
+        Field::Users => "user_ids",
+        Field::DisplayName => "username",
+        Field::Room => "room_id",
+        Field::RoomType => "room_type",
+        Field::RoomName => "room_name",
+        Field::RoomExternalId => "room_channel_id",
+        Field::LocalId => "unique_temp_id",
+        Field::MessageType => "type",
+        Field::File => "file",
+    }
+}
+
+/// Qiscus' wording of an invalid value.
+fn invalid_message(field: Field, why: Invalid) -> String {
+    let name = param_name(field);
+    match why {
+        Invalid::Length { min, max } => format!("Param '{name}' must be {min} to {max} characters"),
+        Invalid::TooMany { max } if field == Field::Users => format!("A room has at most {max} participants"),
+        Invalid::TooMany { max } => format!("Param '{name}' lists more than {max} items"),
+        Invalid::TooLarge { max_bytes } => format!("Param '{name}' is larger than {max_bytes} bytes"),
+        Invalid::Missing if field == Field::DisplayName => format!("Param '{name}' is required to register a user"),
+        Invalid::Missing => format!("Param '{name}' is required"),
+        Invalid::Taken => format!("Param '{name}' is already used by another room"),
+        Invalid::Concurrent => "The room was created concurrently; retry".into(),
+        Invalid::TypeMismatch => format!("Param '{name}' does not match the existing room's type"),
+        Invalid::NotGroup => "The room is not a group room".into(),
+        Invalid::SameUser => format!("Param '{name}' must name two different users"),
+        Invalid::NotEditable => "This comment cannot be edited".into(),
+        Invalid::PersonalRoom => "A single room is created with get_or_create_room_with_target".into(),
     }
 }
 

@@ -1,8 +1,8 @@
 //! Palaver's Qiscus face: the Server REST API v2.1.
 //!
-//! Thin by design, like the TapTalk face: read the lenient parameters real clients send,
-//! validate, call the core's Qiscus services, render Qiscus' shapes. Everything under
-//! `/api/` answers in Qiscus' envelope, errors included.
+//! Thin by design, like the TapTalk face: read the lenient parameters real clients send into
+//! the core's typed requests, call the core, render Qiscus' shapes. Everything under `/api/`
+//! answers in Qiscus' envelope, errors included.
 
 pub mod auth;
 pub mod envelope;
@@ -13,14 +13,41 @@ pub mod wire;
 
 use axum::Router;
 use axum::extract::Request;
+use axum::response::{IntoResponse, Response};
 use envelope::ApiError;
-use palaver_core::Core;
+use palaver_core::{Core, KeyField, KeyIdStyle, KeyKind};
 
 /// The face's shared state.
 #[derive(Clone)]
 pub struct Qiscus {
     /// The services.
     pub core: Core,
+}
+
+/// The app id (`QISCUS-SDK-APP-ID`, the key's id) and secret key (`QISCUS-SDK-SECRET`).
+pub const SECRET: KeyKind =
+    KeyKind { name: "qiscus.secret", id_style: KeyIdStyle::NamedAfterApp, secret_chars: 32, show: show_secret };
+
+/// The kinds of key every app needs for this face.
+pub const KEY_KINDS: &[KeyKind] = &[SECRET];
+
+fn show_secret(id: &str, secret: Option<&str>) -> Vec<KeyField> {
+    let mut fields =
+        vec![KeyField { name: "qiscus_app_id", value: id.to_string(), label: Some("Qiscus   QISCUS-SDK-APP-ID") }];
+    if let Some(secret) = secret {
+        fields.push(KeyField {
+            name: "qiscus_secret",
+            value: secret.to_string(),
+            label: Some("Qiscus   QISCUS-SDK-SECRET"),
+        });
+    }
+    fields
+}
+
+/// The external id of an app's system user, the sender of its system events. It is hidden
+/// from the user list and cannot be registered through `login_or_register`.
+pub fn system_user_id(app_id: &str) -> String {
+    format!("system@{app_id}")
 }
 
 /// Every Qiscus route, with Qiscus-style answers for wrong methods.
@@ -33,9 +60,9 @@ pub fn owns_path(path: &str) -> bool {
     path.starts_with("/api/")
 }
 
-/// The answer for an unknown path under `/api/`.
-pub async fn not_found(req: Request) -> ApiError {
-    ApiError::new(404, format!("Path not found: {}", req.uri().path()))
+/// The answer for an unknown path of this face.
+pub fn not_found(path: &str) -> Response {
+    ApiError::new(404, format!("Path not found: {path}")).into_response()
 }
 
 async fn method_not_allowed(req: Request) -> ApiError {

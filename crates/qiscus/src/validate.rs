@@ -4,60 +4,56 @@
 use crate::envelope::ApiError;
 use crate::params::Params;
 use palaver_domain::limits::{MAX_EXTERNAL_ID_CHARS, MAX_GROUP_PARTICIPANTS};
+use palaver_domain::{ExternalId, RoomRef, UserRef};
 
 /// Most user ids one request may list (participants, targets of (de)activation).
 pub const MAX_USERS_PER_CALL: usize = MAX_GROUP_PARTICIPANTS;
 /// Most rooms one request may ask about.
 pub const MAX_ROOMS_PER_CALL: usize = 100;
 
+/// Reads a text as an external id: the one rule for the ids of users and rooms.
+pub fn external_id(value: String, name: &str) -> Result<ExternalId, ApiError> {
+    ExternalId::parse(value)
+        .map_err(|_| ApiError::bad_request(format!("Param '{name}' must be 1 to {MAX_EXTERNAL_ID_CHARS} characters")))
+}
+
 fn id_length(value: &str, name: &str) -> Result<(), ApiError> {
-    let n = value.chars().count();
-    if (1..=MAX_EXTERNAL_ID_CHARS).contains(&n) && !value.chars().any(char::is_control) {
-        Ok(())
-    } else {
-        Err(ApiError::bad_request(format!("Param '{name}' must be 1 to {MAX_EXTERNAL_ID_CHARS} characters")))
-    }
+    external_id(value.to_string(), name).map(drop)
 }
 
 /// A user id for a new user: letters, digits and `. - _ @` only (Qiscus' rule).
-pub fn new_user_id(p: &Params, name: &str) -> Result<String, ApiError> {
-    let id = p.req_str(name)?;
-    id_length(&id, name)?;
-    if !id.chars().all(|c| c.is_ascii_alphanumeric() || ".-_@".contains(c)) {
+pub fn new_user_id(p: &Params, name: &str) -> Result<ExternalId, ApiError> {
+    let id = external_id(p.req_str(name)?, name)?;
+    if !id.as_str().chars().all(|c| c.is_ascii_alphanumeric() || ".-_@".contains(c)) {
         return Err(ApiError::bad_request(format!("Param '{name}' may contain only letters, digits and . - _ @")));
     }
     Ok(id)
 }
 
-/// A user id naming an existing user. Only the length is checked: users created through
-/// the TapTalk API may use other characters.
-pub fn user_ref(p: &Params, name: &str) -> Result<String, ApiError> {
-    let id = p.req_str(name)?;
-    id_length(&id, name)?;
-    Ok(id)
+/// A user id naming an existing user. Only the external-id rule is checked: users created
+/// through the TapTalk API may use other characters.
+pub fn user_ref(p: &Params, name: &str) -> Result<UserRef, ApiError> {
+    Ok(UserRef::External(external_id(p.req_str(name)?, name)?))
 }
 
 /// A non-empty list of user ids naming existing users, at most [`MAX_USERS_PER_CALL`].
-pub fn user_refs(p: &Params, name: &str) -> Result<Vec<String>, ApiError> {
+pub fn user_refs(p: &Params, name: &str) -> Result<Vec<UserRef>, ApiError> {
     let ids = p.req_list(name)?;
     if ids.len() > MAX_USERS_PER_CALL {
         return Err(ApiError::bad_request(format!("Param '{name}' lists more than {MAX_USERS_PER_CALL} users")));
     }
-    for id in &ids {
-        id_length(id, name)?;
-    }
-    Ok(ids)
+    ids.into_iter().map(|id| external_id(id, name).map(UserRef::External)).collect()
 }
 
-/// A room id: a numeric id or a unique id.
-pub fn room_ref(p: &Params, name: &str) -> Result<String, ApiError> {
+/// A room id: a numeric id when a room of that number exists, else a unique id.
+pub fn room_ref(p: &Params, name: &str) -> Result<RoomRef, ApiError> {
     let id = p.req_str(name)?;
     id_length(&id, name)?;
-    Ok(id)
+    Ok(RoomRef::IdOrExternal(id))
 }
 
 /// A list of room ids or unique ids that may be absent, at most [`MAX_ROOMS_PER_CALL`].
-pub fn room_refs(p: &Params, name: &str) -> Result<Vec<String>, ApiError> {
+pub fn room_ids(p: &Params, name: &str) -> Result<Vec<String>, ApiError> {
     let ids = p.opt_list(name)?.unwrap_or_default();
     if ids.len() > MAX_ROOMS_PER_CALL {
         return Err(ApiError::bad_request(format!("Param '{name}' lists more than {MAX_ROOMS_PER_CALL} rooms")));
@@ -68,13 +64,28 @@ pub fn room_refs(p: &Params, name: &str) -> Result<Vec<String>, ApiError> {
     Ok(ids)
 }
 
+/// The rooms `room_ids` (ids, or unique ids) and `room_channel_ids` (unique ids) name; at
+/// least one is required.
+pub fn rooms_named(p: &Params) -> Result<Vec<RoomRef>, ApiError> {
+    let by_id = room_ids(p, "room_ids")?;
+    let by_channel = room_ids(p, "room_channel_ids")?;
+    if by_id.is_empty() && by_channel.is_empty() {
+        return Err(ApiError::bad_request("Param 'room_ids' or 'room_channel_ids' is required"));
+    }
+    let mut refs: Vec<RoomRef> = by_id.into_iter().map(RoomRef::IdOrExternal).collect();
+    for id in by_channel {
+        refs.push(RoomRef::External(external_id(id, "room_channel_ids")?));
+    }
+    Ok(refs)
+}
+
 /// A channel unique id: it becomes part of MQTT topic names, so no `#`, `+`, `/` or spaces.
-pub fn unique_id(value: &str, name: &str) -> Result<(), ApiError> {
-    id_length(value, name)?;
-    if value.chars().any(|c| matches!(c, '#' | '+' | '/') || c.is_whitespace()) {
+pub fn unique_id(value: String, name: &str) -> Result<ExternalId, ApiError> {
+    let id = external_id(value, name)?;
+    if id.as_str().chars().any(|c| matches!(c, '#' | '+' | '/') || c.is_whitespace()) {
         return Err(ApiError::bad_request(format!("Param '{name}' cannot contain '#', '+', '/' or spaces")));
     }
-    Ok(())
+    Ok(id)
 }
 
 /// Checks a text's length in characters.

@@ -66,6 +66,8 @@ pub struct FileConfig {
     max_file_bytes: Option<u64>,
     /// Realtime ping interval, seconds.
     ping_interval_secs: Option<u64>,
+    /// How long the change log keeps changes, days.
+    change_retention_days: Option<i64>,
 }
 
 /// Everything `palaver serve` needs, resolved.
@@ -148,6 +150,12 @@ impl Settings {
         }
         if let Some(s) = file.ping_interval_secs {
             core.ping_interval_ms = s * 1000;
+        }
+        if let Some(d) = file.change_retention_days {
+            if d < 1 {
+                return Err("change_retention_days must be at least 1".into());
+            }
+            core.change_retention_ms = d * 24 * 60 * 60 * 1000;
         }
         Ok(Settings { listen, data_dir, backend, tls, store, core })
     }

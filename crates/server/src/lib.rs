@@ -2,6 +2,7 @@
 
 pub mod config;
 mod cors;
+pub mod faces;
 pub mod serve;
 
 use axum::extract::Request;
@@ -11,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
 use config::Settings;
-use palaver_core::{AppCredentials, Core};
+use palaver_core::{Core, CreatedApp};
 use std::future::Future;
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
@@ -23,7 +24,7 @@ pub struct Application {
     router: Router,
     core: Core,
     tls: Option<TlsAcceptor>,
-    default_app: Option<AppCredentials>,
+    default_app: Option<CreatedApp>,
 }
 
 impl Application {
@@ -32,7 +33,10 @@ impl Application {
         let core = Core::open(settings.backend.clone(), settings.store.clone(), settings.core.clone())
             .await
             .map_err(|e| format!("cannot open the database: {e}"))?;
-        let default_app = core.ensure_default_app().await.map_err(|e| format!("cannot create the default app: {e}"))?;
+        let default_app = core
+            .ensure_default_app(&faces::key_kinds())
+            .await
+            .map_err(|e| format!("cannot create the default app: {e}"))?;
         let tls = match &settings.tls {
             Some((cert, key)) => Some(serve::tls_acceptor(cert, key)?),
             None => None,
@@ -58,8 +62,8 @@ impl Application {
         &self.core
     }
 
-    /// The default app's credentials, if this start created it.
-    pub fn default_app(&self) -> Option<&AppCredentials> {
+    /// The default app and its keys, if this start created it.
+    pub fn default_app(&self) -> Option<&CreatedApp> {
         self.default_app.as_ref()
     }
 
@@ -77,21 +81,17 @@ impl Application {
 
 /// Every face's routes, an answer in the right dialect for anything unknown, and CORS.
 pub fn router(core: Core) -> Router {
-    Router::new()
-        .merge(palaver_taptalk::router(core.clone()))
-        .merge(palaver_qiscus::router(core))
-        .route("/health", get(|| async { "ok" }))
-        .fallback(fallback)
-        .layer(axum::middleware::from_fn(cors::cors))
+    let mut router = Router::new();
+    for face in faces::FACES {
+        router = router.merge((face.router)(core.clone()));
+    }
+    router.route("/health", get(|| async { "ok" })).fallback(fallback).layer(axum::middleware::from_fn(cors::cors))
 }
 
 async fn fallback(req: Request) -> Response {
-    let path = req.uri().path().to_string();
-    if palaver_taptalk::owns_path(&path) {
-        return palaver_taptalk::not_found(req).await.into_response();
-    }
-    if palaver_qiscus::owns_path(&path) {
-        return palaver_qiscus::not_found(req).await.into_response();
+    let path = req.uri().path();
+    if let Some(face) = faces::FACES.iter().find(|f| (f.owns)(path)) {
+        return (face.not_found)(path);
     }
     let body = serde_json::json!({"status": 404, "error": {"message": format!("Path not found: {path}")}});
     (StatusCode::NOT_FOUND, axum::Json(body)).into_response()

@@ -1,9 +1,11 @@
 //! `palaver`: run the server, manage apps, run migrations.
 
 use clap::{Parser, Subcommand};
-use palaver_core::{AppCredentials, Core, CoreConfig};
+use palaver_core::{Core, CoreConfig, CreatedApp};
+use palaver_domain::{Error, Field, Invalid};
 use palaver_server::Application;
 use palaver_server::config::{DbArgs, ServeArgs, Settings, resolve_db};
+use palaver_server::faces::{credentials_json, credentials_text, key_ids_json, key_kinds};
 use palaver_store::StoreOptions;
 use std::process::ExitCode;
 
@@ -109,8 +111,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let shutdown = shutdown_signal();
     let settings = Settings::resolve(&args)?;
     let app = Application::build(settings).await?;
-    if let Some(creds) = app.default_app() {
-        print_credentials(creds, "Created the app \"default\"");
+    if let Some(created) = app.default_app() {
+        print_credentials(created, "Created the app \"default\"");
     }
     let scheme = if app.is_tls() { "https" } else { "http" };
     tracing::info!("Palaver is listening on {scheme}://{}", app.local_addr());
@@ -151,26 +153,27 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     }
 }
 
-fn print_credentials(c: &AppCredentials, title: &str) {
-    println!(
-        "{title} (id {}). Its secrets are shown only this once:\n\
-         \x20 TapTalk  Server-Key header: {}\n\
-         \x20 TapTalk  App-Key header:    {}\n\
-         \x20 Qiscus   QISCUS-SDK-APP-ID: {}\n\
-         \x20 Qiscus   QISCUS-SDK-SECRET: {}",
-        c.app_id, c.server_key, c.app_key, c.qiscus_app_id, c.qiscus_secret
-    );
+fn print_credentials(app: &CreatedApp, title: &str) {
+    print!("{title} (id {}). Its secrets are shown only this once:\n{}", app.app_id, credentials_text(app));
 }
 
 async fn create_app(db: &DbArgs, name: &str, json: bool) -> Result<(), String> {
     let core = open_core(db).await?;
-    let created = core.create_app(name).await;
+    let created = core.create_app(name, &key_kinds()).await;
     core.close().await;
-    let creds = created.map_err(|e| e.to_string())?;
+    let created = created.map_err(|e| match e {
+        Error::Invalid { field: Field::AppName, why: Invalid::Taken } => {
+            format!("An app named {name:?} already exists")
+        }
+        Error::Invalid { field: Field::AppName, .. } => {
+            "An app name is 1 to 64 letters, digits, '-', '_' or '.'".into()
+        }
+        other => other.to_string(),
+    })?;
     if json {
-        println!("{}", serde_json::to_string(&creds).map_err(|e| e.to_string())?);
+        println!("{}", credentials_json(&created));
     } else {
-        print_credentials(&creds, &format!("Created the app {name:?}"));
+        print_credentials(&created, &format!("Created the app {name:?}"));
     }
     Ok(())
 }
@@ -181,13 +184,22 @@ async fn list_apps(db: &DbArgs, json: bool) -> Result<(), String> {
     core.close().await;
     let apps = apps.map_err(|e| e.to_string())?;
     if json {
-        println!("{}", serde_json::to_string(&apps).map_err(|e| e.to_string())?);
+        let list: Vec<serde_json::Value> = apps
+            .iter()
+            .map(|a| {
+                let mut map = key_ids_json(&a.keys);
+                map.insert("app_id".into(), a.app_id.into());
+                map.insert("name".into(), a.name.clone().into());
+                map.insert("created".into(), a.created.into());
+                serde_json::Value::Object(map)
+            })
+            .collect();
+        println!("{}", serde_json::Value::Array(list));
     } else {
         for a in apps {
-            println!(
-                "{}\t{}\tserver key {}\tapp key {}\tqiscus {}",
-                a.app_id, a.name, a.server_key_id, a.app_key_id, a.qiscus_app_id
-            );
+            let keys: Vec<String> =
+                key_ids_json(&a.keys).iter().map(|(k, v)| format!("{k} {}", v.as_str().unwrap_or_default())).collect();
+            println!("{}\t{}\t{}", a.app_id, a.name, keys.join("\t"));
         }
     }
     Ok(())

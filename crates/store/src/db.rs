@@ -63,6 +63,8 @@ pub enum DbError {
     Unique(String),
     /// The connection is gone; the writer reconnects.
     Connection(String),
+    /// Too much work is waiting; the request was not queued.
+    Busy,
     /// Anything else.
     Other(String),
 }
@@ -72,6 +74,7 @@ impl fmt::Display for DbError {
         match self {
             DbError::Unique(m) => write!(f, "unique violation: {m}"),
             DbError::Connection(m) => write!(f, "connection lost: {m}"),
+            DbError::Busy => f.write_str("the store is busy"),
             DbError::Other(m) => f.write_str(m),
         }
     }
@@ -81,7 +84,10 @@ impl std::error::Error for DbError {}
 
 impl From<DbError> for palaver_domain::Error {
     fn from(e: DbError) -> Self {
-        palaver_domain::Error::Internal(e.to_string())
+        match e {
+            DbError::Busy => palaver_domain::Error::Unavailable,
+            other => palaver_domain::Error::Internal(other.to_string()),
+        }
     }
 }
 

@@ -16,7 +16,7 @@ pub use db::{Conn, DbError, DbResult, Dialect, Row, Value};
 pub use sqlite::Durability;
 pub use writer::WriteTx;
 
-use crossbeam_channel::{Sender, unbounded};
+use crossbeam_channel::{Sender, TrySendError, bounded};
 use palaver_domain::Event;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
@@ -25,8 +25,15 @@ use std::thread::JoinHandle;
 use tokio::sync::oneshot;
 use writer::{Job, WriteMsg};
 
-/// Receives the events of each committed batch, in commit order.
+/// Receives the events of each committed batch, in commit order. It is called on the
+/// store's own threads and may block them (a full queue downstream slows the writer down
+/// instead of growing without bound).
 pub type EventSink = Arc<dyn Fn(Vec<Event>) + Send + Sync>;
+
+/// Most write jobs waiting for the writer; past this, writes are refused as busy.
+const WRITE_QUEUE: usize = 65_536;
+/// Most read jobs waiting for a reader; past this, reads are refused as busy.
+const READ_QUEUE: usize = 65_536;
 
 /// Which database a store uses.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -139,8 +146,8 @@ impl Store {
             let mut conn = factory(Role::Writer)?;
             migrate::run(conn.as_mut())?;
         }
-        let (wtx, wrx) = unbounded();
-        let (rtx, rrx) = unbounded::<ReadMsg>();
+        let (wtx, wrx) = bounded(WRITE_QUEUE);
+        let (rtx, rrx) = bounded::<ReadMsg>(READ_QUEUE);
         let mut threads = Vec::new();
         let wf = factory.clone();
         let max_batch = options.max_batch.max(1);
@@ -149,7 +156,8 @@ impl Store {
         // durable by themselves.
         let ack = match (backend, options.durability) {
             (Backend::Sqlite(path), Durability::Full) => {
-                let (stx, srx) = unbounded();
+                // Committed batches waiting for their flush; a full queue stalls the writer.
+                let (stx, srx) = bounded(1024);
                 let wal = std::path::PathBuf::from(format!("{}-wal", path.display()));
                 threads.push(spawn("palaver-syncer", move || writer::run_syncer(srx, wal, sink))?);
                 writer::Acknowledge::AfterSync(stx)
@@ -205,10 +213,14 @@ impl Store {
         // order in which they were asked for even when their replies are awaited together.
         let (reply, rx) = oneshot::channel();
         let job = Job { work: Some(work), outcome: None, reply };
-        let queued = self.inner.writer.send(WriteMsg::Job(Box::new(job))).is_ok();
+        let queued = match self.inner.writer.try_send(WriteMsg::Job(Box::new(job))) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Full(_)) => Err(DbError::Busy),
+            Err(TrySendError::Disconnected(_)) => Err(DbError::Connection("the store is closed".into())),
+        };
         async move {
-            if !queued {
-                return Err(DbError::Connection("the store is closed".into()).into());
+            if let Err(e) = queued {
+                return Err(e.into());
             }
             rx.await.unwrap_or_else(|_| Err(DbError::Connection("the writer stopped".into()).into()))
         }
@@ -222,14 +234,17 @@ impl Store {
         F: FnOnce(&mut dyn Conn) -> Result<T, E> + Send + 'static,
     {
         let (reply, rx) = oneshot::channel();
-        if self.inner.readers.send(ReadMsg::Job(Box::new(Read { work, reply }))).is_err() {
-            return Err(DbError::Connection("the store is closed".into()).into());
+        match self.inner.readers.try_send(ReadMsg::Job(Box::new(Read { work, reply }))) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => return Err(DbError::Busy.into()),
+            Err(TrySendError::Disconnected(_)) => return Err(DbError::Connection("the store is closed".into()).into()),
         }
         rx.await.unwrap_or_else(|_| Err(DbError::Connection("the reader stopped".into()).into()))
     }
 
     /// Finishes queued work, stops the threads and closes the connections. Blocks.
     pub fn close(&self) {
+        // Blocking sends: the stop messages queue behind every job already accepted.
         let _ = self.inner.writer.send(WriteMsg::Stop);
         for _ in 0..self.inner.reader_count {
             let _ = self.inner.readers.send(ReadMsg::Stop);
@@ -253,11 +268,11 @@ fn factory_for(backend: &Backend) -> (ConnFactory, Dialect) {
     match backend.clone() {
         Backend::Sqlite(path) => (
             Arc::new(move |role| {
-                if role == Role::Writer {
-                    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                        std::fs::create_dir_all(dir)
-                            .map_err(|e| DbError::Other(format!("cannot create {}: {e}", dir.display())))?;
-                    }
+                if role == Role::Writer
+                    && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+                {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| DbError::Other(format!("cannot create {}: {e}", dir.display())))?;
                 }
                 let conn = sqlite::SqliteConn::open(&path, role == Role::Writer)?;
                 Ok(Box::new(conn) as Box<dyn Conn>)

@@ -2,22 +2,32 @@
 
 use crate::db::{Conn, DbResult, Dialect};
 
-const SQLITE: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_init.sql"))];
-const POSTGRES: &[(i64, &str)] = &[(1, include_str!("../migrations/postgres/0001_init.sql"))];
+const SQLITE: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/sqlite/0001_init.sql")),
+    (2, include_str!("../migrations/sqlite/0002_change_log.sql")),
+];
+const POSTGRES: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/postgres/0001_init.sql")),
+    (2, include_str!("../migrations/postgres/0002_change_log.sql")),
+];
 
 /// An arbitrary constant naming the PostgreSQL advisory lock that serialises migrations, so
 /// that nodes starting together do not race.
-const MIGRATION_LOCK: i64 = 0x7061_6c61_7665_72;
+const MIGRATION_LOCK: i64 = 0x0070_616c_6176_6572;
 
 /// Applies every migration not yet applied, each in its own transaction.
 pub(crate) fn run(conn: &mut dyn Conn) -> DbResult<()> {
     let dialect = conn.dialect();
-    if dialect == Dialect::Postgres {
-        conn.batch(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
+    match dialect {
+        Dialect::Postgres => conn.batch(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?,
+        // Rebuilding a table that others reference (SQLite's way of dropping constrained
+        // columns) needs foreign keys off; the setting cannot change inside a transaction.
+        Dialect::Sqlite => conn.batch("PRAGMA foreign_keys=OFF")?,
     }
     let result = apply(conn, dialect);
-    if dialect == Dialect::Postgres {
-        conn.batch(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))?;
+    match dialect {
+        Dialect::Postgres => conn.batch(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))?,
+        Dialect::Sqlite => conn.batch("PRAGMA foreign_keys=ON")?,
     }
     result
 }
@@ -35,7 +45,7 @@ fn apply(conn: &mut dyn Conn, dialect: Dialect) -> DbResult<()> {
         }
         tracing::info!(version, "applying migration");
         conn.batch("BEGIN")?;
-        let applied = conn.batch(sql).and_then(|()| {
+        let applied = conn.batch(sql).and_then(|()| check_foreign_keys(conn, dialect)).and_then(|()| {
             conn.execute(
                 "INSERT INTO schema_migrations (version, applied) VALUES ($1, $2)",
                 &[(*version).into(), palaver_domain::time::now_ms().into()],
@@ -48,6 +58,23 @@ fn apply(conn: &mut dyn Conn, dialect: Dialect) -> DbResult<()> {
                 return Err(e);
             }
         }
+    }
+    Ok(())
+}
+
+/// Fails if a migration left a row pointing at a missing one (SQLite checks nothing while
+/// foreign keys are off).
+fn check_foreign_keys(conn: &mut dyn Conn, dialect: Dialect) -> DbResult<()> {
+    if dialect != Dialect::Sqlite {
+        return Ok(());
+    }
+    let mut broken = 0;
+    conn.query_rows("PRAGMA foreign_key_check", &[], &mut |_| {
+        broken += 1;
+        Ok(())
+    })?;
+    if broken > 0 {
+        return Err(crate::DbError::Other(format!("a migration left {broken} rows with broken references")));
     }
     Ok(())
 }

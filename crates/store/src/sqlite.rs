@@ -101,13 +101,8 @@ pub(crate) fn run_checkpoints(
             }
         };
     let _ = conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS.into()));
-    loop {
-        match stop.recv_timeout(CHECKPOINT_EVERY) {
-            Err(crossbeam_channel::RecvTimeoutError::Timeout) => {
-                checkpoint(&conn, &restart_due, restart_after_frames);
-            }
-            _ => break,
-        }
+    while let Err(crossbeam_channel::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
+        checkpoint(&conn, &restart_due, restart_after_frames);
     }
     let _ = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
 }

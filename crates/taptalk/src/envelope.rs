@@ -4,7 +4,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use palaver_domain::error::AuthError;
-use palaver_domain::{Entity, Error};
+use palaver_domain::{Entity, Error, Field, Invalid};
 use serde::Serialize;
 
 /// An error answer.
@@ -36,16 +36,20 @@ impl ApiError {
         Self::new(404, "40401", format!("{entity} is not found"), "")
     }
 
-    /// Maps a core error; `fields` gives the field ids of this endpoint's parameters.
-    pub fn from_core(e: Error, fields: &[(&str, &str)]) -> Self {
+    /// Maps a core error; `params` names this endpoint's parameters (see [`ParamNames`]).
+    pub fn from_core(e: Error, params: ParamNames) -> Self {
         match e {
             Error::NotFound(entity) => Self::not_found(entity),
-            Error::Invalid { param, message } => {
-                let field = fields.iter().find(|(name, _)| *name == param).map_or(param, |(_, code)| code);
-                Self::param(message, field)
+            Error::Invalid { field, why } => {
+                let (name, id) = params
+                    .iter()
+                    .find(|(f, _, _)| *f == field)
+                    .map_or((default_name(field), default_name(field)), |(_, name, id)| (*name, *id));
+                Self::param(invalid_message(field, why, name), id)
             }
-            Error::Forbidden(m) => Self::new(403, "40301", m, ""),
+            Error::Forbidden(d) => Self::new(403, "40301", d.to_string(), ""),
             Error::Unauthorized(a) => Self::auth(a),
+            Error::Unavailable => Self::new(503, "50300", "The server is busy; retry shortly", ""),
             Error::Internal(m) => {
                 tracing::error!(error = %m, "internal error");
                 Self::new(500, "99999", "Internal server error", "")
@@ -69,6 +73,44 @@ impl ApiError {
 impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
         Self::from_core(e, &[])
+    }
+}
+
+/// An endpoint's parameters as errors name them: the domain field each carries, the
+/// parameter's name and its field id (the Server API numbers them; the client API uses the
+/// name).
+pub type ParamNames = &'static [(Field, &'static str, &'static str)];
+
+/// The usual name of the parameter carrying a field.
+fn default_name(field: Field) -> &'static str {
+    match field {
+        Field::AppName | Field::RoomName => "name",
+        Field::User => "userID",
+        Field::Users => "userIDs",
+        Field::DisplayName => "fullName",
+        Field::Room => "roomID",
+        Field::RoomType | Field::MessageType => "type",
+        Field::RoomExternalId => "xcRoomID",
+        Field::LocalId => "localID",
+        Field::File => "file",
+    }
+}
+
+/// TapTalk's wording of an invalid value.
+fn invalid_message(field: Field, why: Invalid, name: &str) -> String {
+    match why {
+        Invalid::Length { min, max } => format!("Param '{name}' length must be between {min} and {max}"),
+        Invalid::TooMany { max } if field == Field::Users => format!("A room has at most {max} participants"),
+        Invalid::TooMany { max } => format!("Param '{name}' has more than {max} items"),
+        Invalid::TooLarge { max_bytes } => format!("The {name} is larger than {max_bytes} bytes"),
+        Invalid::Missing => format!("Param '{name}' is required"),
+        Invalid::Taken => format!("Param '{name}' is already used"),
+        Invalid::Concurrent => "The room was created concurrently; retry".into(),
+        Invalid::TypeMismatch => "Room type does not match the existing room's type".into(),
+        Invalid::NotGroup => "The room is not a group room".into(),
+        Invalid::SameUser => format!("Param '{name}' must name another user"),
+        Invalid::NotEditable => "Only text, image and video messages can be edited".into(),
+        Invalid::PersonalRoom => "Personal rooms are created by sending a message".into(),
     }
 }
 

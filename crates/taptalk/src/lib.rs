@@ -1,7 +1,8 @@
 //! Palaver's TapTalk.io (PowerTalk) face.
 //!
-//! Thin by design: parse and validate the dialect's requests, call the core, render the
-//! dialect's shapes. Everything under `/v1` answers in TapTalk's envelope with HTTP 200.
+//! Thin by design: parse and validate the dialect's requests into the core's typed requests,
+//! call the core, render the dialect's shapes. Everything under `/v1` answers in TapTalk's
+//! envelope with HTTP 200.
 
 pub mod client;
 pub mod crypto;
@@ -13,10 +14,12 @@ pub mod wire;
 
 use axum::Router;
 use axum::extract::Request;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use base64::Engine;
 use envelope::ApiError;
-use palaver_core::Core;
 use palaver_core::realtime::Renderer;
+use palaver_core::{Core, KeyField, KeyIdStyle, KeyKind};
 use std::sync::Arc;
 
 /// The face's shared state.
@@ -28,8 +31,43 @@ pub struct TapTalk {
     pub renderer: Arc<dyn Renderer>,
 }
 
-/// Every TapTalk route, with TapTalk-style answers for unknown paths and wrong methods
-/// under `/v1`.
+/// The key a customer's backend sends as `Server-Key`.
+pub const SERVER_KEY: KeyKind =
+    KeyKind { name: "taptalk.server_key", id_style: KeyIdStyle::Hex(24), secret_chars: 40, show: show_server_key };
+
+/// The key client apps send as `App-Key`.
+pub const APP_KEY: KeyKind =
+    KeyKind { name: "taptalk.app_key", id_style: KeyIdStyle::Hex(24), secret_chars: 40, show: show_app_key };
+
+/// The kinds of key every app needs for this face.
+pub const KEY_KINDS: &[KeyKind] = &[SERVER_KEY, APP_KEY];
+
+/// Encodes `id:secret` the way TapTalk key headers carry it.
+pub fn key_header(id: &str, secret: &str) -> String {
+    base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
+}
+
+fn show_key(id: &str, secret: Option<&str>, names: [&'static str; 3], label: &'static str) -> Vec<KeyField> {
+    let mut fields = Vec::new();
+    if let Some(secret) = secret {
+        fields.push(KeyField { name: names[0], value: key_header(id, secret), label: Some(label) });
+    }
+    fields.push(KeyField { name: names[1], value: id.to_string(), label: None });
+    if let Some(secret) = secret {
+        fields.push(KeyField { name: names[2], value: secret.to_string(), label: None });
+    }
+    fields
+}
+
+fn show_server_key(id: &str, secret: Option<&str>) -> Vec<KeyField> {
+    show_key(id, secret, ["server_key", "server_key_id", "server_key_secret"], "TapTalk  Server-Key header")
+}
+
+fn show_app_key(id: &str, secret: Option<&str>) -> Vec<KeyField> {
+    show_key(id, secret, ["app_key", "app_key_id", "app_key_secret"], "TapTalk  App-Key header")
+}
+
+/// Every TapTalk route, with TapTalk-style answers for wrong methods under `/v1`.
 pub fn router(core: Core) -> Router {
     let renderer = Arc::new(realtime::render::TapTalkRenderer { hub: core.hub().clone() });
     let max_upload = usize::try_from(core.config().max_file_bytes).unwrap_or(usize::MAX);
@@ -46,9 +84,9 @@ pub fn owns_path(path: &str) -> bool {
     path.starts_with("/v1/") || path == "/connect"
 }
 
-/// The answer for an unknown path under `/v1`.
-pub async fn not_found(req: Request) -> ApiError {
-    ApiError::new(404, "40400", format!("Path not found: {}", req.uri().path()), "")
+/// The answer for an unknown path of this face.
+pub fn not_found(path: &str) -> Response {
+    ApiError::new(404, "40400", format!("Path not found: {path}"), "").into_response()
 }
 
 async fn method_not_allowed(req: Request) -> ApiError {

@@ -4,7 +4,8 @@
 use crate::envelope::ApiError;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use palaver_domain::limits::MAX_REQUEST_BYTES;
+use palaver_domain::ExternalId;
+use palaver_domain::limits::{MAX_EXTERNAL_ID_CHARS, MAX_REQUEST_BYTES};
 use serde_json::{Map, Value};
 
 /// The parameters of one request.
@@ -140,6 +141,25 @@ pub fn required(name: &str, field: &str) -> ApiError {
 
 fn not_integer(name: &str, field: &str) -> ApiError {
     ApiError::param(format!("Param '{name}' must be an integer"), field)
+}
+
+/// Reads a text as an external id (of a user or a room), the one rule for those.
+pub fn external_id(value: String, name: &str, field: &str) -> Result<ExternalId, ApiError> {
+    ExternalId::parse(value).map_err(|_| {
+        ApiError::param(format!("Param '{name}' length must be between 1 and {MAX_EXTERNAL_ID_CHARS}"), field)
+    })
+}
+
+impl Params {
+    /// A required external id.
+    pub fn req_external_id(&self, name: &str, field: &str) -> Result<ExternalId, ApiError> {
+        external_id(self.req_str(name, field)?, name, field)
+    }
+
+    /// A required, non-empty list of external ids.
+    pub fn req_external_ids(&self, name: &str, field: &str) -> Result<Vec<ExternalId>, ApiError> {
+        self.req_str_list(name, field)?.into_iter().map(|v| external_id(v, name, field)).collect()
+    }
 }
 
 /// Checks a string's length in characters.

@@ -72,6 +72,6 @@ pub async fn run(server: &Server, senders: usize, secs: u64, sources: usize, enf
         metrics: json!({"sent": sent, "acknowledged": acks.len(), "stored": stored, "acks_per_s": per_s.round(), "ack_latency": latency}),
         target: ">= 10,000 durable sends per second with p99 <= 25 ms".into(),
         met: enforce.then_some(per_s >= 10_000.0 && latency.p99_ms <= 25.0),
-        exactly_once: Some(stored == sent && acks.len() as u64 == sent),
+        exactly_once: Some(stored == sent && acks.len() == sent),
     })
 }

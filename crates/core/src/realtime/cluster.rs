@@ -7,6 +7,7 @@
 
 use super::hub::Hub;
 use super::router::EventRouter;
+use crate::lifecycle::Tasks;
 use bytes::Bytes;
 use futures_util::StreamExt;
 use palaver_domain::Event;
@@ -97,8 +98,9 @@ impl ReconnectSignal {
 
 impl Cluster {
     /// Connects to NATS (retrying in the background if it is not reachable yet) and starts
-    /// publishing this node's events on the subject of `cluster`.
-    pub async fn connect(url: &str, node: String, cluster: &str) -> Result<Cluster, String> {
+    /// publishing this node's events on the subject of `cluster`. The publisher ends once the
+    /// dispatcher, its last sender, is done, after publishing what it was given.
+    pub async fn connect(url: &str, node: String, cluster: &str, tasks: &Tasks) -> Result<Cluster, String> {
         let subject = format!("palaver.{cluster}.events");
         let reconnected = Arc::new(ReconnectSignal::default());
         let signal = reconnected.clone();
@@ -126,23 +128,33 @@ impl Cluster {
             .map_err(|e| format!("cannot connect to NATS at {url}: {e}"))?;
         let (queue, mut rx) = mpsc::channel::<Bytes>(PUBLISH_QUEUE);
         let (publisher, to) = (client.clone(), subject.clone());
-        tokio::spawn(async move {
+        tasks.spawn(async move {
             while let Some(bytes) = rx.recv().await {
                 if let Err(e) = publisher.publish(to.clone(), bytes).await {
                     tracing::warn!(error = %e, "publishing events to NATS");
                 }
             }
+            let _ = tokio::time::timeout(Duration::from_secs(2), publisher.flush()).await;
         });
         Ok(Cluster { out: ClusterOut { node: node.into(), queue }, reconnected, client, subject })
     }
 
-    /// Receives other nodes' events and delivers them to this node's connections.
-    pub async fn subscribe(&self, hub: Arc<Hub>, router: EventRouter) -> Result<(), String> {
+    /// Receives other nodes' events and delivers them to this node's connections, until
+    /// shutdown.
+    pub async fn subscribe(&self, hub: Arc<Hub>, router: EventRouter, tasks: &Tasks) -> Result<(), String> {
         let mut sub =
             self.client.subscribe(self.subject.clone()).await.map_err(|e| format!("cannot subscribe to NATS: {e}"))?;
         let me = self.out.node.clone();
-        tokio::spawn(async move {
-            while let Some(msg) = sub.next().await {
+        let stop = tasks.clone();
+        tasks.spawn(async move {
+            loop {
+                let msg = tokio::select! {
+                    msg = sub.next() => match msg {
+                        Some(msg) => msg,
+                        None => break,
+                    },
+                    () = stop.stopping() => break,
+                };
                 let envelope: Envelope = match serde_json::from_slice(&msg.payload) {
                     Ok(e) => e,
                     Err(e) => {
@@ -154,9 +166,9 @@ impl Cluster {
                     continue;
                 }
                 for event in &envelope.events {
-                    router.note_seq(event);
-                    if let Event::Presence { app, user, online, .. } = event {
-                        hub.note_remote_presence(*app, user.id, *online);
+                    router.note_seen(event);
+                    if let Event::Presence { user, online, .. } = event {
+                        hub.note_remote_presence(user.app, user.id, *online);
                     }
                     hub.dispatch(event);
                 }

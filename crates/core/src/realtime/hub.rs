@@ -141,7 +141,7 @@ impl Hub {
     /// once per face and view.
     pub fn dispatch(&self, event: &Event) {
         let app = event.app();
-        let seq = event.change_seq().unwrap_or(0);
+        let change = event.change_id().unwrap_or_default();
         let mut rendered: Vec<(usize, u64, Option<Bytes>)> = Vec::new();
         for &user in event.recipients() {
             let shard = self.shard(app, user).read().unwrap_or_else(|p| p.into_inner());
@@ -159,10 +159,10 @@ impl Hub {
                         frame
                     }
                 };
-                if let Some(bytes) = frame {
-                    if !conn.outbox.push(Frame { bytes, seq }) {
-                        tracing::debug!(conn = conn.id, "dropping a connection that cannot keep up");
-                    }
+                if let Some(bytes) = frame
+                    && !conn.outbox.push(Frame { bytes, change })
+                {
+                    tracing::debug!(conn = conn.id, "dropping a connection that cannot keep up");
                 }
             }
         }

@@ -1,10 +1,11 @@
 //! A connection's bounded queue of encoded frames. A consumer that falls too far behind is
 //! closed rather than allowed to slow down the senders.
 //!
-//! Each frame carries the change number of the event it encodes (0 for ephemeral events), so
-//! the connection knows how far it has really written.
+//! Each frame carries the change id of the event it encodes (0 for ephemeral events), so the
+//! connection knows how far it has really written.
 
 use bytes::Bytes;
+use palaver_domain::ChangeId;
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use tokio::sync::Notify;
@@ -16,13 +17,13 @@ pub struct Outbox {
     limit_bytes: usize,
 }
 
-/// An encoded event and the change number it carries.
+/// An encoded event and the change id it carries.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Frame {
     /// The encoded event.
     pub bytes: Bytes,
-    /// The message change number of the event; 0 when it has none.
-    pub seq: i64,
+    /// The change id of the event; 0 when it has none.
+    pub change: ChangeId,
 }
 
 #[derive(Default)]
@@ -101,8 +102,8 @@ impl Outbox {
 mod tests {
     use super::*;
 
-    fn frame(b: &'static [u8], seq: i64) -> Frame {
-        Frame { bytes: Bytes::from_static(b), seq }
+    fn frame(b: &'static [u8], change: i64) -> Frame {
+        Frame { bytes: Bytes::from_static(b), change: ChangeId(change) }
     }
 
     #[tokio::test]

@@ -1,10 +1,10 @@
-//! Routes events to live connections: committed events from the writer (in commit order)
-//! and ephemeral ones (typing, presence) through one ordered channel to one dispatcher task,
-//! which delivers them locally and hands them to the cluster for the other nodes.
+//! Routes events to live connections: committed changes from the store (in commit order) and
+//! ephemeral ones (typing, presence) through one bounded, ordered channel to one dispatcher
+//! task, which delivers them locally and hands them to the cluster for the other nodes.
 
 use super::cluster::ClusterOut;
 use super::hub::Hub;
-use palaver_domain::Event;
+use palaver_domain::{ChangeId, Event};
 use palaver_store::EventSink;
 use std::collections::{BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -12,116 +12,126 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
-/// How long samples of the change-number history are kept.
+/// How long samples of the change-id history are kept.
 const HISTORY: Duration = Duration::from_secs(600);
 /// Least time between two samples.
 const SAMPLE_EVERY: Duration = Duration::from_millis(100);
+/// Batches of events waiting for the dispatcher; a full queue holds the store's writer back.
+const QUEUE: usize = 4096;
+
+/// What the dispatcher receives.
+pub enum Routed {
+    /// Events, in order.
+    Events(Vec<Event>),
+    /// Nothing more will come: shutdown, after the store closed.
+    Finish,
+}
 
 /// Where events enter the realtime path.
 #[derive(Clone)]
 pub struct EventRouter {
-    tx: mpsc::UnboundedSender<Vec<Event>>,
-    last_seq: Arc<AtomicI64>,
-    history: Arc<Mutex<VecDeque<(Instant, i64)>>>,
-    /// On clustered nodes, every change number seen and not yet checked against the
-    /// database (see `Core::fill_gaps`); unset where nobody checks, so a single node pays
-    /// nothing for it.
-    unchecked: Arc<OnceLock<Mutex<BTreeSet<i64>>>>,
+    tx: mpsc::Sender<Routed>,
+    last_seen: Arc<AtomicI64>,
+    history: Arc<Mutex<VecDeque<(Instant, ChangeId)>>>,
+    /// On clustered nodes, every change id seen and not yet checked against the database (see
+    /// `Core::fill_gaps`); unset where nobody checks, so a single node pays nothing for it.
+    unchecked: Arc<OnceLock<Mutex<BTreeSet<ChangeId>>>>,
 }
 
 impl EventRouter {
     /// A router and the receiving end its dispatcher consumes.
-    pub fn new() -> (Self, mpsc::UnboundedReceiver<Vec<Event>>) {
-        let (tx, rx) = mpsc::unbounded_channel();
-        let history = VecDeque::from([(Instant::now(), 0)]);
+    pub fn new() -> (Self, mpsc::Receiver<Routed>) {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let history = VecDeque::from([(Instant::now(), ChangeId(0))]);
         let router = Self {
             tx,
-            last_seq: Arc::new(AtomicI64::new(0)),
+            last_seen: Arc::new(AtomicI64::new(0)),
             history: Arc::new(Mutex::new(history)),
             unchecked: Arc::new(OnceLock::new()),
         };
         (router, rx)
     }
 
-    /// Sets where this node starts: the change number already in the database.
+    /// Sets where this node starts: the last change id already in the database.
     pub fn start_from(&self, seq: i64) {
-        self.last_seq.store(seq, Ordering::Relaxed);
-        *self.history.lock().unwrap_or_else(|p| p.into_inner()) = VecDeque::from([(Instant::now(), seq)]);
+        self.last_seen.store(seq, Ordering::Relaxed);
+        *self.history.lock().unwrap_or_else(|p| p.into_inner()) = VecDeque::from([(Instant::now(), ChangeId(seq))]);
     }
 
-    /// The sink the store's writer hands committed events to.
+    /// The sink the store hands committed events to, on its own threads: when the dispatcher
+    /// falls behind, it blocks them rather than queueing without bound.
     pub fn sink(&self) -> EventSink {
         let tx = self.tx.clone();
         Arc::new(move |events| {
-            let _ = tx.send(events);
+            let _ = tx.blocking_send(Routed::Events(events));
         })
     }
 
-    /// Routes an event that is not persisted (typing, presence).
-    pub fn publish(&self, event: Event) {
-        let _ = self.tx.send(vec![event]);
+    /// Routes an event that is not stored (typing, presence).
+    pub async fn publish(&self, event: Event) {
+        let _ = self.tx.send(Routed::Events(vec![event])).await;
     }
 
-    /// The highest message change number seen so far (from this node or others).
-    pub fn last_seq(&self) -> i64 {
-        self.last_seq.load(Ordering::Relaxed)
+    /// Tells the dispatcher that nothing more will come; it ends once it has delivered what
+    /// it already holds.
+    pub async fn finish(&self) {
+        let _ = self.tx.send(Routed::Finish).await;
     }
 
-    /// Records the change number an event carries.
-    pub fn note_seq(&self, event: &Event) {
-        let Some(seq) = event.change_seq() else { return };
+    /// The highest change id seen so far (from this node or others).
+    pub fn last_seen(&self) -> ChangeId {
+        ChangeId(self.last_seen.load(Ordering::Relaxed))
+    }
+
+    /// Records the change id an event carries.
+    pub fn note_seen(&self, event: &Event) {
+        let Some(id) = event.change_id() else { return };
         if let Some(set) = self.unchecked.get() {
-            set.lock().unwrap_or_else(|p| p.into_inner()).insert(seq);
+            set.lock().unwrap_or_else(|p| p.into_inner()).insert(id);
         }
-        if self.last_seq.fetch_max(seq, Ordering::Relaxed) >= seq {
+        if self.last_seen.fetch_max(id.0, Ordering::Relaxed) >= id.0 {
             return;
         }
         let now = Instant::now();
         let mut h = self.history.lock().unwrap_or_else(|p| p.into_inner());
         if h.back().is_none_or(|(t, _)| now.duration_since(*t) >= SAMPLE_EVERY) {
-            h.push_back((now, seq));
+            h.push_back((now, id));
         } else if let Some(last) = h.back_mut() {
-            last.1 = last.1.max(seq);
+            last.1 = last.1.max(id);
         }
         while h.len() > 1 && h.front().is_some_and(|(t, _)| now.duration_since(*t) > HISTORY) {
             h.pop_front();
         }
     }
 
-    /// Starts remembering each change number seen, for [`Self::unseen`].
+    /// Starts remembering each change id seen, for [`Self::unseen`].
     pub fn track_seen(&self) {
         self.unchecked.get_or_init(Mutex::default);
     }
 
-    /// Of `seqs`, those this node has not seen; forgets every number up to `upto`, which the
-    /// caller has now checked.
-    pub fn unseen(&self, seqs: &[i64], upto: i64) -> Vec<i64> {
+    /// Of `ids`, those this node has not seen; forgets every id up to `upto`, which the caller
+    /// has now checked.
+    pub fn unseen(&self, ids: &[ChangeId], upto: ChangeId) -> Vec<ChangeId> {
         let Some(set) = self.unchecked.get() else { return Vec::new() };
         let mut set = set.lock().unwrap_or_else(|p| p.into_inner());
-        let missing = seqs.iter().copied().filter(|s| !set.contains(s)).collect();
-        *set = set.split_off(&(upto + 1));
+        let missing = ids.iter().copied().filter(|s| !set.contains(s)).collect();
+        *set = set.split_off(&ChangeId(upto.0 + 1));
         missing
     }
 
-    /// The highest change number seen at or before `at` (the oldest known one if `at` is
-    /// earlier than the history): where catching up must start.
-    pub fn seq_at(&self, at: Instant) -> i64 {
+    /// The highest change id seen at or before `at` (the oldest known one if `at` is earlier
+    /// than the history): where catching up must start.
+    pub fn seen_at(&self, at: Instant) -> ChangeId {
         let h = self.history.lock().unwrap_or_else(|p| p.into_inner());
-        h.iter().rev().find(|(t, _)| *t <= at).or(h.front()).map_or(0, |(_, s)| *s)
+        h.iter().rev().find(|(t, _)| *t <= at).or(h.front()).map_or(ChangeId(0), |(_, s)| *s)
     }
 
-    /// Runs the dispatcher until every sender is gone: each event goes to the local hub, then
+    /// Runs the dispatcher until [`Routed::Finish`]: each event goes to the local hub, then
     /// (when clustered) to the other nodes.
-    pub async fn dispatch(
-        self,
-        mut rx: mpsc::UnboundedReceiver<Vec<Event>>,
-        hub: Arc<Hub>,
-        cluster: Option<ClusterOut>,
-    ) {
-        let router = EventRouter { tx: mpsc::unbounded_channel().0, ..self };
-        while let Some(batch) = rx.recv().await {
+    pub async fn dispatch(self, mut rx: mpsc::Receiver<Routed>, hub: Arc<Hub>, cluster: Option<ClusterOut>) {
+        while let Some(Routed::Events(batch)) = rx.recv().await {
             for event in &batch {
-                router.note_seq(event);
+                self.note_seen(event);
                 hub.dispatch(event);
             }
             if let Some(c) = &cluster {

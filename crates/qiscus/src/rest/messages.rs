@@ -4,12 +4,18 @@ use crate::Qiscus;
 use crate::auth::QiscusApp;
 use crate::envelope::{ApiError, ApiResult, Reply};
 use crate::params::{Params, required};
+use crate::system_user_id;
 use crate::validate::{self, Paging};
 use crate::wire::comment::CommentDto;
+use crate::wire::system;
 use axum::extract::State;
-use palaver_core::qiscus::{CommentDraft, SystemEventDraft};
-use palaver_domain::limits::{MAX_BODY_CHARS, MAX_SYSTEM_EVENT_CHARS};
+use palaver_core::{Author, Content, Destination, Draft, Post, SystemDraft};
+use palaver_domain::limits::MAX_BODY_CHARS;
+use palaver_domain::{ExternalId, MessageType, SystemAction, Via};
 use serde_json::{Value, json};
+
+/// Longest text of a system event.
+const MAX_SYSTEM_EVENT_CHARS: usize = 5000;
 
 /// The comment types `post_comment` accepts (documentation page D).
 const COMMENT_TYPES: &[&str] = &[
@@ -39,8 +45,8 @@ fn unique_temp_id(p: &Params) -> Result<Option<String>, ApiError> {
 
 /// `post_comment`: a comment on behalf of a participant of the room.
 pub async fn post_comment(State(q): State<Qiscus>, auth: QiscusApp, p: Params) -> ApiResult<Value> {
-    let user_id = validate::user_ref(&p, "user_id")?;
-    let room_id = validate::room_ref(&p, "room_id")?;
+    let user = validate::user_ref(&p, "user_id")?;
+    let room = validate::room_ref(&p, "room_id")?;
     let qtype = p.opt_nonempty("type")?.unwrap_or_else(|| "text".into());
     if qtype == "system_event" {
         return Err(ApiError::bad_request("Param 'type' cannot be system_event here: use post_system_event_message"));
@@ -59,25 +65,34 @@ pub async fn post_comment(State(q): State<Qiscus>, auth: QiscusApp, p: Params) -
             "Param 'payload' of a custom comment must be an object with a string 'type'",
         ));
     }
-    let draft = CommentDraft {
-        user_id,
-        room_id,
-        text,
-        qtype,
-        payload: payload.map(|m| Value::Object(m).to_string()).unwrap_or_default(),
+    let content = Content {
+        body: text,
+        data: payload.map(|m| Value::Object(m).to_string()).unwrap_or_default(),
         extras: p.opt_object_text("extras")?.unwrap_or_default(),
-        unique_temp_id: unique_temp_id(&p)?,
+        ..Content::named(&qtype)
     };
-    let comment = q.core.qiscus_post_comment(auth.app, draft).await?;
-    Ok(Reply(json!({"comment": CommentDto::new(&comment)})))
+    let post = Post {
+        author: Author::User(user),
+        via: Via::Backend,
+        to: Destination::Room(room),
+        drafts: vec![Draft { local_id: unique_temp_id(&p)?, content }],
+    };
+    posted(&q, auth.app, post).await
+}
+
+/// Posts and answers with the comment, as every posting endpoint does.
+async fn posted(q: &Qiscus, app: palaver_domain::AppId, post: Post) -> ApiResult<Value> {
+    let item = q.core.post(app, post).await?.pop().ok_or_else(|| ApiError::new(500, "Internal server error"))?.item;
+    let previous = q.core.previous_message(app, item.message.id).await?;
+    Ok(Reply(json!({"comment": CommentDto::new(&item, previous)})))
 }
 
 /// `load_comments`: a page of a room's comments, newest first (default 20, at most 100).
 pub async fn load_comments(State(q): State<Qiscus>, auth: QiscusApp, p: Params) -> ApiResult<Value> {
-    let room_id = validate::room_ref(&p, "room_id")?;
+    let room = validate::room_ref(&p, "room_id")?;
     let paging = Paging::read(&p, 20, 100)?;
-    let comments = q.core.qiscus_load_comments(auth.app, room_id, paging.offset(), paging.limit).await?;
-    let comments: Vec<CommentDto> = comments.iter().map(CommentDto::new).collect();
+    let history = q.core.room_history(auth.app, room, paging.offset(), paging.limit).await?;
+    let comments: Vec<CommentDto> = history.iter().map(|e| CommentDto::new(&e.item, e.previous)).collect();
     Ok(Reply(json!({ "comments": comments })))
 }
 
@@ -85,7 +100,7 @@ pub async fn load_comments(State(q): State<Qiscus>, auth: QiscusApp, p: Params) 
 /// type defaults to `custom`; the other types get Qiscus' generated text when no `message`
 /// is given.
 pub async fn post_system_event_message(State(q): State<Qiscus>, auth: QiscusApp, p: Params) -> ApiResult<Value> {
-    let room_id = validate::room_ref(&p, "room_id")?;
+    let room = validate::room_ref(&p, "room_id")?;
     let subject = match p.raw("subject_user_id") {
         Some(_) => Some(validate::user_ref(&p, "subject_user_id")?),
         None => None,
@@ -100,20 +115,40 @@ pub async fn post_system_event_message(State(q): State<Qiscus>, auth: QiscusApp,
     if let Some(m) = &message {
         validate::max_chars(m, "message", MAX_SYSTEM_EVENT_CHARS)?;
     }
-    let event = SystemEventDraft {
-        event_type: p.opt_nonempty("system_event_type")?.unwrap_or_else(|| "custom".into()),
-        room_id,
-        subject,
-        objects,
-        message,
-        payload: p.opt_object("payload")?.unwrap_or_default(),
-        extras: p.opt_object_text("extras")?.unwrap_or_default(),
-        room_name: match p.opt_nonempty("updated_room_name")? {
-            Some(name) => Some(name),
-            None => p.opt_nonempty("room_name")?,
-        },
-        unique_temp_id: unique_temp_id(&p)?,
+    let kind = p.opt_nonempty("system_event_type")?.unwrap_or_else(|| "custom".into());
+    let Some(action) = system::action_of(&kind) else {
+        return Err(ApiError::bad_request(format!(
+            "Param 'system_event_type' must be one of {}",
+            system::TYPES.join(", ")
+        )));
     };
-    let comment = q.core.qiscus_post_system_event(auth.app, &auth.app_code, event).await?;
-    Ok(Reply(json!({"comment": CommentDto::new(&comment)})))
+    if action == SystemAction::Custom && message.is_none() {
+        return Err(ApiError::bad_request("Param 'message' is required for custom system events"));
+    }
+    if action != SystemAction::Custom && subject.is_none() {
+        return Err(ApiError::bad_request("Param 'subject_user_id' is required for this system event type"));
+    }
+    if matches!(action, SystemAction::MemberAdded | SystemAction::MemberRemoved) && objects.is_empty() {
+        return Err(ApiError::bad_request("Param 'object_user_id' is required for this system event type"));
+    }
+    let room_name = match p.opt_nonempty("updated_room_name")? {
+        Some(name) => Some(name),
+        None => p.opt_nonempty("room_name")?,
+    };
+    let content = Content {
+        body: message.unwrap_or_default(),
+        data: p.opt_object_text("payload")?.unwrap_or_default(),
+        extras: p.opt_object_text("extras")?.unwrap_or_default(),
+        system: Some(SystemDraft { action, actor: subject, targets: objects, room_name }),
+        ..Content::numbered(MessageType::SYSTEM)
+    };
+    let system_user =
+        ExternalId::parse(system_user_id(&auth.app_code)).map_err(|_| ApiError::new(500, "Internal server error"))?;
+    let post = Post {
+        author: Author::System(system_user),
+        via: Via::Backend,
+        to: Destination::Room(room),
+        drafts: vec![Draft { local_id: unique_temp_id(&p)?, content }],
+    };
+    posted(&q, auth.app, post).await
 }

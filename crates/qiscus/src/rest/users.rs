@@ -5,10 +5,12 @@ use crate::Qiscus;
 use crate::auth::QiscusApp;
 use crate::envelope::{ApiError, ApiResult, Reply};
 use crate::params::Params;
+use crate::system_user_id;
 use crate::validate::{self, Paging};
 use crate::wire::user::{ListedUserDto, UserDto};
 use axum::extract::State;
-use palaver_core::qiscus::{QiscusLogin, UserOrder, system_user_id};
+use palaver_core::UserUpsert;
+use palaver_domain::{ExternalId, UserOrder, UserProfile, UserQuery};
 use serde_json::{Value, json};
 
 /// Longest display name.
@@ -17,42 +19,46 @@ const MAX_USERNAME_CHARS: usize = 255;
 /// `login_or_register`: creates the user, or updates its profile (and password, if given).
 pub async fn login_or_register(State(q): State<Qiscus>, auth: QiscusApp, p: Params) -> ApiResult<Value> {
     let user_id = validate::new_user_id(&p, "user_id")?;
-    if user_id == system_user_id(&auth.app_code) {
+    if user_id.as_str() == system_user_id(&auth.app_code) {
         return Err(ApiError::bad_request("Param 'user_id' names the app's system user, which cannot log in"));
     }
     let username = p.opt_nonempty("username")?;
     if let Some(name) = &username {
         validate::max_chars(name, "username", MAX_USERNAME_CHARS)?;
     }
-    let login = QiscusLogin {
-        user_id,
-        username,
-        avatar_url: p.opt_str("avatar_url")?,
-        extras: p.opt_object_text("extras")?,
+    let avatar_url = p.opt_str("avatar_url")?;
+    let upsert = UserUpsert {
+        id: user_id,
+        profile: UserProfile {
+            fullname: username,
+            photo_thumb: avatar_url.clone(),
+            photo_full: avatar_url,
+            extras: p.opt_object_text("extras")?,
+            ..UserProfile::default()
+        },
+        name_required: true,
+        with_login: true,
         password: p.opt_nonempty("password")?,
     };
-    let (user, _) = q.core.qiscus_login_or_register(auth.app, login).await?;
+    let (user, _) = q.core.upsert_user(auth.app, upsert).await?;
     Ok(Reply(json!({"user": UserDto::new(&user)})))
 }
 
 /// `user_profile`: one user.
 pub async fn user_profile(State(q): State<Qiscus>, auth: QiscusApp, p: Params) -> ApiResult<Value> {
-    let user_id = validate::user_ref(&p, "user_id")?;
-    let user = q.core.user_by_xc(auth.app, &user_id).await?;
+    let user = q.core.user(auth.app, validate::user_ref(&p, "user_id")?).await?;
     Ok(Reply(json!({"user": UserDto::new(&user)})))
 }
 
 /// `get_user_token`: the user's token, issued on first request.
 pub async fn get_user_token(State(q): State<Qiscus>, auth: QiscusApp, p: Params) -> ApiResult<Value> {
-    let user_id = validate::user_ref(&p, "user_id")?;
-    let token = q.core.qiscus_user_token(auth.app, &user_id).await?;
+    let token = q.core.user_token(auth.app, validate::user_ref(&p, "user_id")?).await?;
     Ok(Reply(json!({ "token": token })))
 }
 
 /// `reset_user_token`: a new token; the old one stops working.
 pub async fn reset_user_token(State(q): State<Qiscus>, auth: QiscusApp, p: Params) -> ApiResult<Value> {
-    let user_id = validate::user_ref(&p, "user_id")?;
-    let token = q.core.qiscus_reset_user_token(auth.app, &user_id).await?;
+    let token = q.core.reset_user_token(auth.app, validate::user_ref(&p, "user_id")?).await?;
     Ok(Reply(json!({ "token": token })))
 }
 
@@ -84,8 +90,8 @@ fn order(query: Option<String>) -> Result<UserOrder, ApiError> {
         (Some("updated_at"), true) => UserOrder::UpdatedDesc,
         (Some("username" | "name"), false) => UserOrder::FullnameAsc,
         (Some("username" | "name"), true) => UserOrder::FullnameDesc,
-        (Some("email" | "user_id"), false) => UserOrder::XcAsc,
-        (Some("email" | "user_id"), true) => UserOrder::XcDesc,
+        (Some("email" | "user_id"), false) => UserOrder::ExternalIdAsc,
+        (Some("email" | "user_id"), true) => UserOrder::ExternalIdDesc,
         _ => return Err(bad_order()),
     })
 }
@@ -103,19 +109,25 @@ pub async fn get_user_list(State(q): State<Qiscus>, auth: QiscusApp, p: Params) 
     let paging = Paging::read(&p, 20, 100)?;
     let order = order(p.opt_nonempty("order_query")?)?;
     let show_all = p.opt_bool("show_all")?.unwrap_or(false);
-    let hidden = system_user_id(&auth.app_code);
-    let page = q.core.qiscus_user_page(auth.app, &hidden, paging.offset(), paging.limit, order, show_all).await?;
-    let total_page = (page.total + paging.limit - 1) / paging.limit;
-    let users: Vec<ListedUserDto> = page.users.iter().map(ListedUserDto::new).collect();
+    let query = UserQuery {
+        offset: paging.offset(),
+        limit: paging.limit,
+        order,
+        include_inactive: show_all,
+        except: ExternalId::parse(system_user_id(&auth.app_code)).ok(),
+    };
+    let (users, total) = q.core.user_page(auth.app, query).await?;
+    let total_page = (total + paging.limit - 1) / paging.limit;
+    let users: Vec<ListedUserDto> = users.iter().map(ListedUserDto::new).collect();
     Ok(Reply(json!({
-        "meta": {"total_data": page.total, "total_page": total_page},
+        "meta": {"total_data": total, "total_page": total_page},
         "users": users,
     })))
 }
 
 async fn set_active(q: Qiscus, auth: QiscusApp, p: Params, active: bool) -> ApiResult<Value> {
     let ids = validate::user_refs(&p, "user_ids")?;
-    let users = q.core.qiscus_set_active(auth.app, ids, active).await?;
+    let users = q.core.set_users_active(auth.app, ids, active).await?;
     let verb = if active { "reactivated" } else { "deactivated" };
     let users: Vec<UserDto> = users.iter().map(UserDto::new).collect();
     let noun = if users.len() == 1 { "user" } else { "users" };
@@ -145,7 +157,7 @@ mod tests {
         assert_eq!(o("created_at desc nulls last").unwrap(), UserOrder::CreatedDesc);
         assert_eq!(o("CREATED_AT").unwrap(), UserOrder::CreatedAsc);
         assert_eq!(o("username asc").unwrap(), UserOrder::FullnameAsc);
-        assert_eq!(o("email desc").unwrap(), UserOrder::XcDesc);
+        assert_eq!(o("email desc").unwrap(), UserOrder::ExternalIdDesc);
         assert_eq!(order(None).unwrap(), UserOrder::CreatedDesc);
         for bad in ["id; drop table users", "created_at sideways", "password asc", "a b c"] {
             assert!(o(bad).is_err(), "{bad}");

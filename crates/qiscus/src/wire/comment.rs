@@ -2,9 +2,9 @@
 //! `post_system_event_message` answer with it.
 
 use super::object_or_empty;
+use super::system;
 use super::user::UserDto;
-use palaver_core::qiscus::QiscusComment;
-use palaver_domain::{Message, MessageKind};
+use palaver_domain::{Message, MessageId, MessageType, RoomMessage};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -42,31 +42,37 @@ pub struct CommentDto {
 /// TapTalk type (image, products ...) are `custom` comments whose payload names that type
 /// and carries TapTalk's `data`.
 fn payload(m: &Message) -> Value {
-    let native = matches!(m.kind, MessageKind::TEXT | MessageKind::QISCUS_OTHER | MessageKind::SYSTEM);
-    if native {
+    if let Some(e) = &m.system {
+        return system::payload(e, object_or_empty(&m.data));
+    }
+    if matches!(m.type_code, MessageType::TEXT | MessageType::NAMED) {
         return object_or_empty(&m.data);
     }
     let content = serde_json::from_str::<Value>(&m.data).unwrap_or_else(|_| json!(m.data));
-    json!({"type": format!("taptalk:{}", m.kind), "content": content})
+    json!({"type": format!("taptalk:{}", m.type_code), "content": content})
 }
 
 impl CommentDto {
-    /// Renders a comment.
-    pub fn new(c: &QiscusComment) -> Self {
-        let m = &c.message;
+    /// Renders a comment; `previous` is the visible comment before it in the room.
+    pub fn new(item: &RoomMessage, previous: MessageId) -> Self {
+        let m = &item.message;
+        let message = match &m.system {
+            Some(e) => system::text(m, e),
+            None => m.body.clone(),
+        };
         Self {
             id: m.id.0,
-            message: m.body.clone(),
-            kind: m.qtype.clone(),
+            message,
+            kind: m.type_name.clone(),
             payload: payload(m),
             extras: object_or_empty(&m.extras),
             timestamp: super::iso_seconds(m.created),
             unix_timestamp: m.created.div_euclid(1000),
             unix_nano_timestamp: m.created.saturating_mul(1_000_000),
             unique_temp_id: m.local_id.clone(),
-            comment_before_id: c.before_id,
+            comment_before_id: previous.0,
             room_id: m.room.0.to_string(),
-            user: UserDto::new(&c.sender),
+            user: UserDto::new(&item.sender),
         }
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod comment;
 pub mod room;
+pub mod system;
 pub mod user;
 
 use serde_json::{Map, Value};

@@ -59,7 +59,7 @@ impl RoomDto {
             room_type: room_type_name(r.kind),
             room_avatar_url: r.photo_full.clone(),
             room_options: if r.options.is_empty() { "{}".into() } else { r.options.clone() },
-            room_channel_id: r.xc_room_id.clone().unwrap_or_default(),
+            room_channel_id: r.external_id.clone().unwrap_or_default(),
         }
     }
 }

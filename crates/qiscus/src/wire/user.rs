@@ -24,7 +24,7 @@ impl UserDto {
     /// Renders a user.
     pub fn new(u: &User) -> Self {
         Self {
-            user_id: u.xc_user_id.clone(),
+            user_id: u.external_id.clone(),
             username: u.fullname.clone(),
             avatar_url: u.photo_full.clone(),
             extras: object_or_empty(&u.extras),
@@ -64,8 +64,8 @@ impl ListedUserDto {
     pub fn new(u: &User) -> Self {
         Self {
             id: u.id.0,
-            user_id: u.xc_user_id.clone(),
-            email: u.xc_user_id.clone(),
+            user_id: u.external_id.clone(),
+            email: u.external_id.clone(),
             name: u.fullname.clone(),
             username: u.fullname.clone(),
             avatar_url: u.photo_full.clone(),

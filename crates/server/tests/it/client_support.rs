@@ -181,6 +181,19 @@ impl Ws {
         self.stream.send(Message::Binary(text.into_bytes().into())).await.expect("send");
     }
 
+    /// The code of the close frame the server sends within `wait` (events before it are
+    /// skipped); `None` if none comes.
+    pub async fn close_code_within(&mut self, wait: Duration) -> Option<u16> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.stream.next()).await.ok()?? {
+                Ok(Message::Close(frame)) => return frame.map(|f| u16::from(f.code)),
+                Ok(_) => continue,
+                Err(_) => return None,
+            }
+        }
+    }
+
     /// Whether the server closed the connection within `wait`.
     pub async fn closed_within(&mut self, wait: Duration) -> bool {
         let deadline = tokio::time::Instant::now() + wait;

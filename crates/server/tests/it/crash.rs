@@ -25,10 +25,11 @@ async fn send_reading_acks(
     let mut acked = BTreeSet::new();
     let mut sent = from;
     while acked.len() < enough && sent < to {
-        for i in sent..(sent + 50).min(to) {
+        let chunk = sent..(sent + 50).min(to);
+        for i in chunk.clone() {
             ws.send("chat/sendMessage", sdk_message(room, 1, &format!("crash {i}"), &local_id(i))).await;
-            sent = i + 1;
         }
+        sent = chunk.end;
         while let Some((name, data)) = ws.next_within(Duration::from_millis(2)).await {
             if name == "chat/sendMessage" && data["isFailedSend"] != true {
                 acked.insert(data["localID"].as_str().unwrap().to_string());

@@ -1,6 +1,7 @@
 //! Palaver's integration tests: one binary, each test against its own server bound to
 //! `127.0.0.1:0` over real sockets, with its own database.
 
+mod change_log;
 mod cli;
 mod client_support;
 mod cluster;

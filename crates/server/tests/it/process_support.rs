@@ -1,7 +1,7 @@
 //! Palaver as a separate process, for tests that kill it or run several: `palaver app create`
 //! and `palaver serve` started from the binary under test.
 
-use palaver_core::AppCredentials;
+use crate::support::AppCredentials;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
@@ -64,21 +64,5 @@ pub fn create_app(db_args: &[&str]) -> AppCredentials {
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    creds_from(&v)
-}
-
-fn creds_from(v: &serde_json::Value) -> AppCredentials {
-    let s = |k: &str| v[k].as_str().unwrap().to_string();
-    AppCredentials {
-        app_id: v["app_id"].as_i64().unwrap(),
-        name: s("name"),
-        server_key: s("server_key"),
-        server_key_id: s("server_key_id"),
-        server_key_secret: s("server_key_secret"),
-        app_key: s("app_key"),
-        app_key_id: s("app_key_id"),
-        app_key_secret: s("app_key_secret"),
-        qiscus_app_id: s("qiscus_app_id"),
-        qiscus_secret: s("qiscus_secret"),
-    }
+    AppCredentials::from_json(&v)
 }

@@ -121,7 +121,7 @@ async fn get_user_rooms_pages_and_validates() {
 /// Moves a user's read pointer in a room up to the room's newest message, the way a client
 /// marking the room read does.
 async fn read_all(app: &TestApp, user_id: &str, room: &str) {
-    let user = app.core.user_by_xc(app.core_app(), user_id).await.unwrap().id;
+    let user = app.user_by_external_id(user_id).await.id;
     let room = RoomId(room.parse().unwrap());
     app.core
         .store()

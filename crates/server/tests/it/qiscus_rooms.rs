@@ -61,10 +61,10 @@ async fn seed_create_room() {
     // unless listed.
     let details = app
         .core
-        .room_details(app.core_app(), palaver_domain::RoomRef::Id(palaver_domain::RoomId(id.parse().unwrap())))
+        .room(app.core_app(), palaver_domain::RoomRef::Id(palaver_domain::RoomId(id.parse().unwrap())))
         .await
         .unwrap();
-    let creator = app.core.user_by_xc(app.core_app(), "guest@qiscus.com").await.unwrap();
+    let creator = app.user_by_external_id("guest@qiscus.com").await;
     assert_eq!(details.admins, vec![creator.id]);
     let r = app
         .qiscus_ok(

@@ -35,7 +35,7 @@ async fn get_user_list_pages_orders_and_hides_the_system_user() {
     assert_eq!(ids(&oldest), vec!["u1", "u2", "u3", "u4", "u5"]);
 
     let u = &oldest["users"][0];
-    let me = app.core.user_by_xc(app.core_app(), "u1").await.unwrap();
+    let me = app.user_by_external_id("u1").await;
     assert_eq!(u["id"], me.id.0);
     assert_eq!(u["user_id"], "u1");
     assert_eq!(u["name"], "Carol");

@@ -6,8 +6,8 @@ use palaver_store::repo::users;
 use serde_json::json;
 
 async fn credentials(app: &TestApp, user_id: &str) -> (String, String) {
-    let user = app.core.user_by_xc(app.core_app(), user_id).await.expect("user exists");
-    app.core.store().read(move |c| users::qiscus_credentials(c, user.id)).await.expect("credentials")
+    let user = app.user_by_external_id(user_id).await;
+    app.core.store().read(move |c| users::credentials(c, user.id)).await.expect("credentials")
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@ use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use palaver_core::{AppCredentials, Core, CoreConfig};
+use palaver_core::{Core, CoreConfig};
 use palaver_server::Application;
 use palaver_server::config::Settings;
 use palaver_store::{Backend, StoreOptions};
@@ -14,6 +14,38 @@ use std::net::SocketAddr;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+
+/// An app's credentials, as `palaver app create --json` prints them.
+#[derive(Clone, Debug)]
+pub struct AppCredentials {
+    pub app_id: i64,
+    pub server_key: String,
+    pub server_key_id: String,
+    pub server_key_secret: String,
+    pub app_key: String,
+    pub app_key_id: String,
+    pub app_key_secret: String,
+    pub qiscus_app_id: String,
+    pub qiscus_secret: String,
+}
+
+impl AppCredentials {
+    /// Reads the JSON form.
+    pub fn from_json(v: &Value) -> Self {
+        let s = |k: &str| v[k].as_str().unwrap_or_else(|| panic!("credentials without {k}: {v}")).to_string();
+        AppCredentials {
+            app_id: v["app_id"].as_i64().unwrap(),
+            server_key: s("server_key"),
+            server_key_id: s("server_key_id"),
+            server_key_secret: s("server_key_secret"),
+            app_key: s("app_key"),
+            app_key_id: s("app_key_id"),
+            app_key_secret: s("app_key_secret"),
+            qiscus_app_id: s("qiscus_app_id"),
+            qiscus_secret: s("qiscus_secret"),
+        }
+    }
+}
 
 /// A server's address and an app's credentials: what requests are made against.
 pub struct Endpoint {
@@ -82,7 +114,8 @@ impl TestApp {
         };
         tune(&mut settings);
         let app = Application::build(settings.clone()).await.expect("server builds");
-        let creds = app.default_app().expect("a fresh database gets a default app").clone();
+        let created = app.default_app().expect("a fresh database gets a default app");
+        let creds = AppCredentials::from_json(&palaver_server::faces::credentials_json(created));
         Self::run(app, creds, dir, settings)
     }
 
@@ -94,6 +127,18 @@ impl TestApp {
             let _ = stopped.await;
         }));
         TestApp { api: Endpoint::new(addr, creds), core, dir, settings, stop: Some(stop), task: Some(task) }
+    }
+
+    /// A live user by external id, straight from the core.
+    pub async fn user_by_external_id(&self, id: &str) -> palaver_domain::User {
+        let id = palaver_domain::ExternalId::parse(id).expect("a valid external id");
+        self.core.user(self.core_app(), palaver_domain::UserRef::External(id)).await.expect("user exists")
+    }
+
+    /// Creates another app (every face's keys) and returns its credentials.
+    pub async fn create_app(&self, name: &str) -> AppCredentials {
+        let created = self.core.create_app(name, &palaver_server::faces::key_kinds()).await.expect("app created");
+        AppCredentials::from_json(&palaver_server::faces::credentials_json(&created))
     }
 
     /// The default app's id, for calling the core directly.

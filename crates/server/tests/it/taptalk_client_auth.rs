@@ -60,7 +60,7 @@ async fn token_problems_get_the_codes_the_sdks_react_to() {
         "",
     );
     assert_error(&as_token(&app, &key, "Bearer nope", path).await, 401, "40103", "Access token is invalid", "");
-    let other = app.core.create_app("other").await.unwrap();
+    let other = app.create_app("other").await;
     assert_error(
         &as_token(&app, &other.app_key, &format!("Bearer {}", s.access), path).await,
         401,

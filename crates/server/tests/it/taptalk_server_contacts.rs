@@ -6,7 +6,7 @@ use serde_json::json;
 
 async fn contact_xcs(app: &TestApp, owner_user_id: &str) -> Vec<String> {
     let id = UserId(owner_user_id.parse().unwrap());
-    let mut xcs: Vec<String> = app.core.contacts_of(id).await.unwrap().into_iter().map(|u| u.xc_user_id).collect();
+    let mut xcs: Vec<String> = app.core.contacts_of(id).await.unwrap().into_iter().map(|u| u.external_id).collect();
     xcs.sort();
     xcs
 }

@@ -96,7 +96,7 @@ async fn malformed_requests_get_clear_envelopes_and_write_nothing() {
 #[tokio::test]
 async fn one_apps_key_never_reaches_another_apps_data() {
     let app = TestApp::spawn().await;
-    let other = app.core.create_app("other").await.unwrap();
+    let other = app.create_app("other").await;
     let as_other = |path: &'static str, body: serde_json::Value| {
         let key = other.server_key.clone();
         let app = &app;

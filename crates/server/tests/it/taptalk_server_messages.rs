@@ -273,7 +273,9 @@ async fn long_content_is_split_and_only_the_last_part_is_visible_with_a_filter_i
     assert_eq!(last["isHidden"], false);
 
     let room_id = rooms[0]["room"]["roomID"].as_str().unwrap().to_string();
-    let RoomRef::Personal(a, b) = RoomRef::from_tap_room_id(&room_id).unwrap() else { panic!("personal room id") };
+    let RoomRef::Personal(a, b) = palaver_taptalk::wire::parse_room_id(&room_id).unwrap() else {
+        panic!("personal room id")
+    };
     let app_id = palaver_domain::AppId(app.creds.app_id);
     let room = app
         .core

@@ -1,68 +1,77 @@
-//! Apps (tenants) and their hashed credentials.
+//! Apps (tenants) and their keys. A key has a kind a face names (`taptalk.server_key`, ...),
+//! a public id and the SHA-256 hex digest of its secret.
 
 use crate::db::{Conn, DbResult, Row};
 use palaver_domain::AppId;
 
-/// An app row: ids in the clear, secrets as SHA-256 hex digests.
+/// An app row.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AppRecord {
     /// Id.
     pub id: AppId,
     /// Unique name.
     pub name: String,
-    /// TapTalk Server-Key id.
-    pub server_key_id: String,
-    /// Hash of the Server-Key secret.
-    pub server_key_hash: String,
-    /// TapTalk App-Key id.
-    pub app_key_id: String,
-    /// Hash of the App-Key secret.
-    pub app_key_hash: String,
-    /// Qiscus app id.
-    pub qiscus_app_id: String,
-    /// Hash of the Qiscus secret key.
-    pub qiscus_secret_hash: String,
     /// Creation time, Unix ms.
     pub created: i64,
 }
 
-const COLS: &str = "id, name, server_key_id, server_key_hash, app_key_id, app_key_hash, qiscus_app_id, \
-                    qiscus_secret_hash, created";
+/// A key row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyRecord {
+    /// The public id, unique across apps.
+    pub key_id: String,
+    /// The app.
+    pub app: AppId,
+    /// What the key is for, as the face that uses it names it.
+    pub kind: String,
+    /// SHA-256 hex digest of the secret.
+    pub secret_hash: String,
+    /// Creation time, Unix ms.
+    pub created: i64,
+}
 
-fn from_row(r: &dyn Row) -> DbResult<AppRecord> {
-    Ok(AppRecord {
-        id: AppId(r.int(0)?),
-        name: r.text(1)?,
-        server_key_id: r.text(2)?,
-        server_key_hash: r.text(3)?,
-        app_key_id: r.text(4)?,
-        app_key_hash: r.text(5)?,
-        qiscus_app_id: r.text(6)?,
-        qiscus_secret_hash: r.text(7)?,
-        created: r.int(8)?,
+fn app_row(r: &dyn Row) -> DbResult<AppRecord> {
+    Ok(AppRecord { id: AppId(r.int(0)?), name: r.text(1)?, created: r.int(2)? })
+}
+
+fn key_row(r: &dyn Row) -> DbResult<KeyRecord> {
+    Ok(KeyRecord {
+        key_id: r.text(0)?,
+        app: AppId(r.int(1)?),
+        kind: r.text(2)?,
+        secret_hash: r.text(3)?,
+        created: r.int(4)?,
     })
 }
 
 /// Inserts an app and returns its id.
-pub fn insert(conn: &mut dyn Conn, app: &AppRecord) -> DbResult<AppId> {
-    let id = conn.query_int(
-        "INSERT INTO apps (name, server_key_id, server_key_hash, app_key_id, app_key_hash, qiscus_app_id, \
-         qiscus_secret_hash, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+pub fn insert(conn: &mut dyn Conn, name: &str, created: i64) -> DbResult<AppId> {
+    let id = conn
+        .query_int("INSERT INTO apps (name, created) VALUES ($1, $2) RETURNING id", &[name.into(), created.into()])?;
+    Ok(AppId(id))
+}
+
+/// Adds a key to an app.
+pub fn insert_key(conn: &mut dyn Conn, key: &KeyRecord) -> DbResult<()> {
+    conn.execute(
+        "INSERT INTO app_keys (key_id, app_id, kind, secret_hash, created) VALUES ($1, $2, $3, $4, $5)",
         &[
-            (&app.name).into(),
-            (&app.server_key_id).into(),
-            (&app.server_key_hash).into(),
-            (&app.app_key_id).into(),
-            (&app.app_key_hash).into(),
-            (&app.qiscus_app_id).into(),
-            (&app.qiscus_secret_hash).into(),
-            app.created.into(),
+            key.key_id.as_str().into(),
+            key.app.0.into(),
+            key.kind.as_str().into(),
+            key.secret_hash.as_str().into(),
+            key.created.into(),
         ],
     )?;
-    Ok(AppId(id))
+    Ok(())
 }
 
 /// All apps, oldest first.
 pub fn list(conn: &mut dyn Conn) -> DbResult<Vec<AppRecord>> {
-    conn.query(&format!("SELECT {COLS} FROM apps ORDER BY id"), &[], from_row)
+    conn.query("SELECT id, name, created FROM apps ORDER BY id", &[], app_row)
+}
+
+/// Every key of every app, oldest first.
+pub fn keys(conn: &mut dyn Conn) -> DbResult<Vec<KeyRecord>> {
+    conn.query("SELECT key_id, app_id, kind, secret_hash, created FROM app_keys ORDER BY app_id, created", &[], key_row)
 }

@@ -1,31 +1,10 @@
 //! Uploaded files' metadata; the bytes live on disk under the data directory.
 
 use crate::db::{Conn, DbResult, Row};
-use palaver_domain::{AppId, RoomId, UserId};
+use palaver_domain::{AppId, RoomId, StoredFile, UserId};
 
-/// A stored file.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FileRecord {
-    /// Unguessable id, also its name on disk.
-    pub id: String,
-    /// App.
-    pub app: AppId,
-    /// Room it was shared in.
-    pub room: RoomId,
-    /// Who uploaded it.
-    pub uploader: UserId,
-    /// Original file name.
-    pub file_name: String,
-    /// MIME type.
-    pub media_type: String,
-    /// Size in bytes.
-    pub size: i64,
-    /// Upload time, Unix ms.
-    pub created: i64,
-}
-
-fn from_row(r: &dyn Row) -> DbResult<FileRecord> {
-    Ok(FileRecord {
+fn from_row(r: &dyn Row) -> DbResult<StoredFile> {
+    Ok(StoredFile {
         id: r.text(0)?,
         app: AppId(r.int(1)?),
         room: RoomId(r.int(2)?),
@@ -38,7 +17,7 @@ fn from_row(r: &dyn Row) -> DbResult<FileRecord> {
 }
 
 /// Records a file.
-pub fn insert(conn: &mut dyn Conn, f: &FileRecord) -> DbResult<()> {
+pub fn insert(conn: &mut dyn Conn, f: &StoredFile) -> DbResult<()> {
     conn.execute(
         "INSERT INTO files (id, app_id, room_id, uploader_id, file_name, media_type, size, created) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -57,7 +36,7 @@ pub fn insert(conn: &mut dyn Conn, f: &FileRecord) -> DbResult<()> {
 }
 
 /// A file by id.
-pub fn by_id(conn: &mut dyn Conn, id: &str) -> DbResult<Option<FileRecord>> {
+pub fn by_id(conn: &mut dyn Conn, id: &str) -> DbResult<Option<StoredFile>> {
     conn.query_opt(
         "SELECT id, app_id, room_id, uploader_id, file_name, media_type, size, created FROM files WHERE id = $1",
         &[id.into()],

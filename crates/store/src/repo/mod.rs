@@ -4,6 +4,7 @@
 //! composes these functions inside one write transaction.
 
 pub mod apps;
+pub mod changes;
 pub mod contacts;
 pub mod files;
 pub mod messages;
@@ -16,7 +17,7 @@ pub mod users;
 
 use crate::db::{Conn, DbResult};
 
-/// The last value taken from the sequence.
+/// The last value taken from the sequence of message and change ids.
 pub fn current_seq(conn: &mut dyn Conn) -> DbResult<i64> {
     conn.query_int("SELECT value FROM counters WHERE name = 'seq'", &[])
 }

@@ -4,59 +4,27 @@
 use super::{messages, rooms, users};
 use crate::db::{Conn, DbError, DbResult, Value, placeholders};
 use crate::{message_cols, room_cols, user_cols};
-use palaver_domain::{Message, Room, RoomId, RoomType, User, UserId};
+use palaver_domain::{RoomFilter, RoomSummary, RoomType, UserId};
 
-/// One room of a user's list.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RoomListEntry {
-    /// The room.
-    pub room: Room,
-    /// Its newest message visible to the user, if any.
-    pub last_message: Option<Message>,
-    /// The sender of that message.
-    pub sender: Option<User>,
-    /// For a personal room, the other participant (the user themself in a saved-messages room).
-    pub partner: Option<User>,
-    /// Messages the user has not read.
-    pub unread: i64,
-}
-
-/// Which rooms to list.
-#[derive(Clone, Debug, Default)]
-pub struct RoomListFilter {
-    /// Only these external room ids.
-    pub xc_room_ids: Option<Vec<String>>,
-    /// Only these room ids.
-    pub room_ids: Option<Vec<RoomId>>,
-    /// Only these room types.
-    pub kinds: Option<Vec<RoomType>>,
-    /// Rows to skip.
-    pub offset: i64,
-    /// Most rows to return; 0 means no limit.
-    pub limit: i64,
-}
-
-impl RoomListFilter {
-    /// The extra WHERE conditions and their parameters, numbered from `first`.
-    fn conditions<'a>(&'a self, first: usize, params: &mut Vec<Value<'a>>) -> String {
-        let mut sql = String::new();
-        let mut next = first;
-        if let Some(xcs) = &self.xc_room_ids {
-            sql.push_str(&format!(" AND r.xc_room_id IN ({})", in_list(next, xcs.len())));
-            next += xcs.len();
-            params.extend(xcs.iter().map(|x| Value::Text(x)));
-        }
-        if let Some(ids) = &self.room_ids {
-            sql.push_str(&format!(" AND r.id IN ({})", in_list(next, ids.len())));
-            next += ids.len();
-            params.extend(ids.iter().map(|i| Value::Int(i.0)));
-        }
-        if let Some(kinds) = &self.kinds {
-            sql.push_str(&format!(" AND r.type IN ({})", in_list(next, kinds.len())));
-            params.extend(kinds.iter().map(|k| Value::Int(k.code())));
-        }
-        sql
+/// The extra WHERE conditions of a filter and their parameters, numbered from `first`.
+fn conditions<'a>(filter: &'a RoomFilter, first: usize, params: &mut Vec<Value<'a>>) -> String {
+    let mut sql = String::new();
+    let mut next = first;
+    if let Some(ids) = &filter.external_ids {
+        sql.push_str(&format!(" AND r.external_id IN ({})", in_list(next, ids.len())));
+        next += ids.len();
+        params.extend(ids.iter().map(|x| Value::Text(x)));
     }
+    if let Some(ids) = &filter.room_ids {
+        sql.push_str(&format!(" AND r.id IN ({})", in_list(next, ids.len())));
+        next += ids.len();
+        params.extend(ids.iter().map(|i| Value::Int(i.0)));
+    }
+    if let Some(kinds) = &filter.kinds {
+        sql.push_str(&format!(" AND r.type IN ({})", in_list(next, kinds.len())));
+        params.extend(kinds.iter().map(|k| Value::Int(k.code())));
+    }
+    sql
 }
 
 /// Placeholders for an IN list; an empty list matches nothing.
@@ -79,9 +47,9 @@ pub(crate) fn page_clause(limit: i64, offset: i64) -> String {
 }
 
 /// The rooms of `user`, most recently active first.
-pub fn for_user(conn: &mut dyn Conn, user: UserId, filter: &RoomListFilter) -> DbResult<Vec<RoomListEntry>> {
+pub fn for_user(conn: &mut dyn Conn, user: UserId, filter: &RoomFilter) -> DbResult<Vec<RoomSummary>> {
     let mut params: Vec<Value> = vec![user.0.into()];
-    let conditions = filter.conditions(2, &mut params);
+    let conditions = conditions(filter, 2, &mut params);
     let sql = format!(
         "SELECT {room}, \
            (SELECT COUNT(*) FROM messages u WHERE u.room_id = p.room_id AND u.id > p.last_read_id \
@@ -112,26 +80,26 @@ pub fn for_user(conn: &mut dyn Conn, user: UserId, filter: &RoomListFilter) -> D
         let sender = users::from_row(r, at)?;
         at += users::COLUMNS;
         let partner = users::from_row(r, at)?;
-        Ok(RoomListEntry { room, last_message, sender, partner, unread })
+        Ok(RoomSummary { room, last_message, sender, partner, unread })
     })?;
     // A personal room with oneself has no other participant: the partner is the user.
-    if entries.iter().any(|e| e.room.kind == RoomType::Personal && e.partner.is_none()) {
-        if let Some(me) = conn.query_opt(
+    if entries.iter().any(|e| e.room.kind == RoomType::Personal && e.partner.is_none())
+        && let Some(me) = conn.query_opt(
             concat!("SELECT ", user_cols!("u"), " FROM users u WHERE u.id = $1"),
             &[user.0.into()],
             |r| users::from_row(r, 0),
-        )? {
-            for e in entries.iter_mut().filter(|e| e.room.kind == RoomType::Personal && e.partner.is_none()) {
-                e.partner = me.clone();
-            }
+        )?
+    {
+        for e in entries.iter_mut().filter(|e| e.room.kind == RoomType::Personal && e.partner.is_none()) {
+            e.partner = me.clone();
         }
     }
     Ok(entries)
 }
 
 /// How many rooms `for_user` would list without offset and limit.
-pub fn count_for_user(conn: &mut dyn Conn, user: UserId, filter: &RoomListFilter) -> DbResult<i64> {
+pub fn count_for_user(conn: &mut dyn Conn, user: UserId, filter: &RoomFilter) -> DbResult<i64> {
     let mut params: Vec<Value> = vec![user.0.into()];
-    let conditions = filter.conditions(2, &mut params);
+    let conditions = conditions(filter, 2, &mut params);
     conn.query_int(&format!("SELECT COUNT(*) {FROM} WHERE p.user_id = $1{conditions}"), &params)
 }

@@ -3,7 +3,7 @@
 use super::{json_strings, to_json_strings};
 use crate::db::{Conn, DbError, DbResult, Row, Value, placeholders};
 use palaver_domain::room::{parse_personal_key, personal_key};
-use palaver_domain::{AppId, Room, RoomId, RoomRef, RoomType, UserId};
+use palaver_domain::{AppId, Room, RoomId, RoomRef, RoomType};
 
 /// The room columns under a table alias, in the order [`from_row`] reads them.
 #[macro_export]
@@ -19,7 +19,7 @@ macro_rules! room_cols {
             $a,
             ".personal_key, ",
             $a,
-            ".xc_room_id, ",
+            ".external_id, ",
             $a,
             ".name, ",
             $a,
@@ -62,7 +62,7 @@ pub fn from_row(r: &dyn Row, at: usize) -> DbResult<Option<Room>> {
         app: AppId(r.int(at + 1)?),
         kind,
         personal_pair: r.opt_text(at + 3)?.as_deref().and_then(parse_personal_key),
-        xc_room_id: r.opt_text(at + 4)?,
+        external_id: r.opt_text(at + 4)?,
         name: r.text(at + 5)?,
         photo_thumb: r.text(at + 6)?,
         photo_full: r.text(at + 7)?,
@@ -82,7 +82,17 @@ fn one(r: &dyn Row) -> DbResult<Room> {
     from_row(r, 0)?.ok_or_else(|| DbError::Other("room row without id".into()))
 }
 
-/// A room however the caller names it (deleted rooms included).
+/// A room by external id (deleted rooms included).
+pub fn by_external_id(conn: &mut dyn Conn, app: AppId, external_id: &str) -> DbResult<Option<Room>> {
+    conn.query_opt(
+        concat!("SELECT ", room_cols!("r"), " FROM rooms r WHERE r.app_id = $1 AND r.external_id = $2"),
+        &[app.0.into(), external_id.into()],
+        one,
+    )
+}
+
+/// A room however the caller names it (deleted rooms included). An [`RoomRef::IdOrExternal`]
+/// that parses as a number names the live room of that id if there is one.
 pub fn by_ref(conn: &mut dyn Conn, app: AppId, room: &RoomRef) -> DbResult<Option<Room>> {
     match room {
         RoomRef::Id(id) => conn.query_opt(
@@ -95,11 +105,14 @@ pub fn by_ref(conn: &mut dyn Conn, app: AppId, room: &RoomRef) -> DbResult<Optio
             &[app.0.into(), personal_key(*a, *b).as_str().into()],
             one,
         ),
-        RoomRef::Xc(xc) => conn.query_opt(
-            concat!("SELECT ", room_cols!("r"), " FROM rooms r WHERE r.app_id = $1 AND r.xc_room_id = $2"),
-            &[app.0.into(), xc.as_str().into()],
-            one,
-        ),
+        RoomRef::External(id) => by_external_id(conn, app, id.as_str()),
+        RoomRef::IdOrExternal(text) => match text.parse::<i64>() {
+            Ok(n) => match by_ref(conn, app, &RoomRef::Id(RoomId(n)))? {
+                Some(room) if !room.is_deleted() => Ok(Some(room)),
+                _ => by_external_id(conn, app, text),
+            },
+            Err(_) => by_external_id(conn, app, text),
+        },
     }
 }
 
@@ -118,34 +131,19 @@ pub fn by_ids(conn: &mut dyn Conn, app: AppId, ids: &[RoomId]) -> DbResult<Vec<R
     conn.query(&sql, &params, one)
 }
 
-/// Rooms by external ids; unknown ids are skipped.
-pub fn by_xcs(conn: &mut dyn Conn, app: AppId, xcs: &[String]) -> DbResult<Vec<Room>> {
-    if xcs.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!(
-        "SELECT {} FROM rooms r WHERE r.app_id = $1 AND r.xc_room_id IN ({}) ORDER BY r.id",
-        room_cols!("r"),
-        placeholders(2, xcs.len())
-    );
-    let mut params: Vec<Value> = vec![app.0.into()];
-    params.extend(xcs.iter().map(|v| Value::Text(v)));
-    conn.query(&sql, &params, one)
-}
-
 /// Inserts `room` (its id is ignored) and returns it with the new id; `None` if a room with
 /// the same personal key or external id exists (possibly just inserted by another node).
 pub fn insert(conn: &mut dyn Conn, room: &Room) -> DbResult<Option<Room>> {
     let key = room.personal_pair.map(|(a, b)| personal_key(a, b));
     let id = conn.query_opt(
-        "INSERT INTO rooms (app_id, type, personal_key, xc_room_id, name, photo_thumb, photo_full, color, options, \
+        "INSERT INTO rooms (app_id, type, personal_key, external_id, name, photo_thumb, photo_full, color, options, \
          tags, participant_roles, is_locked, locked_time, created, updated, deleted) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT DO NOTHING RETURNING id",
         &[
             room.app.0.into(),
             room.kind.code().into(),
             key.as_deref().into(),
-            room.xc_room_id.as_deref().into(),
+            room.external_id.as_deref().into(),
             (&room.name).into(),
             (&room.photo_thumb).into(),
             (&room.photo_full).into(),
@@ -167,11 +165,11 @@ pub fn insert(conn: &mut dyn Conn, room: &Room) -> DbResult<Option<Room>> {
 /// Writes every mutable field of `room`.
 pub fn update(conn: &mut dyn Conn, room: &Room) -> DbResult<()> {
     conn.execute(
-        "UPDATE rooms SET xc_room_id = $1, name = $2, photo_thumb = $3, photo_full = $4, color = $5, options = $6, \
+        "UPDATE rooms SET external_id = $1, name = $2, photo_thumb = $3, photo_full = $4, color = $5, options = $6, \
          tags = $7, participant_roles = $8, is_locked = $9, locked_time = $10, updated = $11, deleted = $12 \
          WHERE id = $13",
         &[
-            room.xc_room_id.as_deref().into(),
+            room.external_id.as_deref().into(),
             (&room.name).into(),
             (&room.photo_thumb).into(),
             (&room.photo_full).into(),
@@ -186,12 +184,6 @@ pub fn update(conn: &mut dyn Conn, room: &Room) -> DbResult<()> {
             room.id.0.into(),
         ],
     )?;
-    Ok(())
-}
-
-/// Records who locked a room.
-pub fn set_locked_by(conn: &mut dyn Conn, room: RoomId, user: UserId) -> DbResult<()> {
-    conn.execute("UPDATE rooms SET locked_by = $1 WHERE id = $2", &[user.0.into(), room.0.into()])?;
     Ok(())
 }
 

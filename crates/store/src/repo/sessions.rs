@@ -148,16 +148,14 @@ pub fn rotate(conn: &mut dyn Conn, id: i64, t: &SessionTokens) -> DbResult<()> {
     Ok(())
 }
 
-/// Revokes one session.
-pub fn revoke(conn: &mut dyn Conn, id: i64) -> DbResult<()> {
-    conn.execute("UPDATE sessions SET revoked = 1 WHERE id = $1", &[id.into()])?;
-    Ok(())
+/// Revokes one session; returns whether it was live.
+pub fn revoke(conn: &mut dyn Conn, id: i64) -> DbResult<bool> {
+    Ok(conn.execute("UPDATE sessions SET revoked = 1 WHERE id = $1 AND revoked = 0", &[id.into()])? > 0)
 }
 
-/// Revokes every session of a user (deleted user).
-pub fn revoke_all(conn: &mut dyn Conn, user: UserId) -> DbResult<()> {
-    conn.execute("UPDATE sessions SET revoked = 1 WHERE user_id = $1", &[user.0.into()])?;
-    Ok(())
+/// Revokes every session of a user (deleted user); returns how many were live.
+pub fn revoke_all(conn: &mut dyn Conn, user: UserId) -> DbResult<u64> {
+    conn.execute("UPDATE sessions SET revoked = 1 WHERE user_id = $1 AND revoked = 0", &[user.0.into()])
 }
 
 /// How far a device has synced; `None` before its first sync.

@@ -1,7 +1,7 @@
 //! Users.
 
 use crate::db::{Conn, DbError, DbResult, Row, Value, placeholders};
-use palaver_domain::{AppId, User, UserId, UserProfile};
+use palaver_domain::{AppId, User, UserId, UserOrder, UserProfile, UserQuery};
 
 /// The user columns under a table alias, in the order [`from_row`] reads them.
 #[macro_export]
@@ -13,7 +13,7 @@ macro_rules! user_cols {
             $a,
             ".app_id, ",
             $a,
-            ".xc_user_id, ",
+            ".external_id, ",
             $a,
             ".fullname, ",
             $a,
@@ -47,7 +47,7 @@ macro_rules! user_cols {
             $a,
             ".updated, ",
             $a,
-            ".deleted"
+            ".deleted",
         )
     };
 }
@@ -63,7 +63,7 @@ pub fn from_row(r: &dyn Row, at: usize) -> DbResult<Option<User>> {
     Ok(Some(User {
         id: UserId(id),
         app: AppId(r.int(at + 1)?),
-        xc_user_id: r.text(at + 2)?,
+        external_id: r.text(at + 2)?,
         fullname: r.text(at + 3)?,
         email: r.text(at + 4)?,
         phone: r.text(at + 5)?,
@@ -89,10 +89,10 @@ fn one(r: &dyn Row) -> DbResult<User> {
 }
 
 /// A user by external id (deleted users included).
-pub fn by_xc(conn: &mut dyn Conn, app: AppId, xc: &str) -> DbResult<Option<User>> {
+pub fn by_external_id(conn: &mut dyn Conn, app: AppId, external_id: &str) -> DbResult<Option<User>> {
     conn.query_opt(
-        concat!("SELECT ", user_cols!("u"), " FROM users u WHERE u.app_id = $1 AND u.xc_user_id = $2"),
-        &[app.0.into(), xc.into()],
+        concat!("SELECT ", user_cols!("u"), " FROM users u WHERE u.app_id = $1 AND u.external_id = $2"),
+        &[app.0.into(), external_id.into()],
         one,
     )
 }
@@ -122,8 +122,8 @@ pub fn by_ids(conn: &mut dyn Conn, app: AppId, ids: &[UserId]) -> DbResult<Vec<U
 }
 
 /// Users by external ids; unknown ids are skipped.
-pub fn by_xcs(conn: &mut dyn Conn, app: AppId, xcs: &[String]) -> DbResult<Vec<User>> {
-    by_text_column(conn, app, "xc_user_id", xcs)
+pub fn by_external_ids(conn: &mut dyn Conn, app: AppId, ids: &[String]) -> DbResult<Vec<User>> {
+    by_text_column(conn, app, "external_id", ids)
 }
 
 /// Users by phone numbers; unknown numbers are skipped.
@@ -145,7 +145,7 @@ fn by_text_column(conn: &mut dyn Conn, app: AppId, column: &str, values: &[Strin
     conn.query(&sql, &params, one)
 }
 
-/// A user by username, optionally ignoring case.
+/// A live user by username, optionally ignoring case.
 pub fn by_username(conn: &mut dyn Conn, app: AppId, username: &str, ignore_case: bool) -> DbResult<Option<User>> {
     let sql = if ignore_case {
         concat!(
@@ -180,22 +180,28 @@ pub fn ids_with_roles(conn: &mut dyn Conn, app: AppId, roles: &[String]) -> DbRe
 }
 
 /// Creates the user, or applies `profile` to the existing one (reviving it if deleted).
-/// Returns the user and whether it was created.
-pub fn upsert(conn: &mut dyn Conn, app: AppId, xc: &str, profile: &UserProfile, now: i64) -> DbResult<(User, bool)> {
-    if let Some(existing) = by_xc(conn, app, xc)? {
-        let user = apply_profile(existing, profile, now);
+/// Returns the user as it was before (`None` when created now) and as it is now.
+pub fn upsert(
+    conn: &mut dyn Conn,
+    app: AppId,
+    external_id: &str,
+    profile: &UserProfile,
+    now: i64,
+) -> DbResult<(Option<User>, User)> {
+    if let Some(existing) = by_external_id(conn, app, external_id)? {
+        let user = apply_profile(existing.clone(), profile, now);
         update(conn, &user)?;
-        return Ok((user, false));
+        return Ok((Some(existing), user));
     }
     let p = profile;
     let get = |v: &Option<String>| v.clone().unwrap_or_default();
     let inserted = conn.query_opt(
-        "INSERT INTO users (app_id, xc_user_id, fullname, email, phone, username, photo_thumb, photo_full, \
+        "INSERT INTO users (app_id, external_id, fullname, email, phone, username, photo_thumb, photo_full, \
          role_code, bio, extras, created, updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) \
-         ON CONFLICT (app_id, xc_user_id) DO NOTHING RETURNING id",
+         ON CONFLICT (app_id, external_id) DO NOTHING RETURNING id",
         &[
             app.0.into(),
-            xc.into(),
+            external_id.into(),
             get(&p.fullname).as_str().into(),
             get(&p.email).as_str().into(),
             get(&p.phone).as_str().into(),
@@ -212,10 +218,10 @@ pub fn upsert(conn: &mut dyn Conn, app: AppId, xc: &str, profile: &UserProfile, 
     match inserted {
         Some(id) => {
             let user = by_id(conn, app, UserId(id))?.ok_or_else(|| DbError::Other("inserted user vanished".into()))?;
-            Ok((user, true))
+            Ok((None, user))
         }
         // Another node inserted it first: update that row instead.
-        None => upsert(conn, app, xc, profile, now),
+        None => upsert(conn, app, external_id, profile, now),
     }
 }
 
@@ -278,150 +284,67 @@ pub fn touch_activity(conn: &mut dyn Conn, user: UserId, now: i64) -> DbResult<(
     Ok(())
 }
 
-/// Sets the Qiscus password hash and token.
-pub fn set_qiscus_credentials(
-    conn: &mut dyn Conn,
-    user: UserId,
-    password_hash: Option<&str>,
-    token: Option<&str>,
-) -> DbResult<()> {
-    if let Some(h) = password_hash {
-        conn.execute("UPDATE users SET password_hash = $1 WHERE id = $2", &[h.into(), user.0.into()])?;
-    }
-    if let Some(t) = token {
-        conn.execute("UPDATE users SET qiscus_token = $1 WHERE id = $2", &[t.into(), user.0.into()])?;
-    }
+/// Replaces a user's password hash.
+pub fn set_password_hash(conn: &mut dyn Conn, user: UserId, hash: &str) -> DbResult<()> {
+    conn.execute("UPDATE users SET password_hash = $1 WHERE id = $2", &[hash.into(), user.0.into()])?;
     Ok(())
 }
 
-/// The Qiscus password hash and token of a user.
-pub fn qiscus_credentials(conn: &mut dyn Conn, user: UserId) -> DbResult<(String, String)> {
-    conn.query_opt("SELECT password_hash, qiscus_token FROM users WHERE id = $1", &[user.0.into()], |r| {
+/// Replaces a user's token.
+pub fn set_token(conn: &mut dyn Conn, user: UserId, token: &str) -> DbResult<()> {
+    conn.execute("UPDATE users SET token = $1 WHERE id = $2", &[token.into(), user.0.into()])?;
+    Ok(())
+}
+
+/// A user's password hash and token (each empty when unset).
+pub fn credentials(conn: &mut dyn Conn, user: UserId) -> DbResult<(String, String)> {
+    conn.query_opt("SELECT password_hash, token FROM users WHERE id = $1", &[user.0.into()], |r| {
         Ok((r.text(0)?, r.text(1)?))
     })?
     .ok_or_else(|| DbError::Other("user vanished".into()))
 }
 
-/// A live user by Qiscus token.
-pub fn by_qiscus_token(conn: &mut dyn Conn, token: &str) -> DbResult<Option<User>> {
-    if token.is_empty() {
-        return Ok(None);
-    }
-    conn.query_opt(
-        concat!("SELECT ", user_cols!("u"), " FROM users u WHERE u.qiscus_token = $1 AND u.deleted = 0"),
-        &[token.into()],
-        one,
-    )
-}
-
-/// Sorting of the user list.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum UserOrder {
-    /// Newest first (the default).
-    CreatedDesc,
-    /// Oldest first.
-    CreatedAsc,
-    /// By username, A to Z.
-    UsernameAsc,
-    /// By username, Z to A.
-    UsernameDesc,
-    /// By external id, A to Z.
-    XcAsc,
-    /// By external id, Z to A.
-    XcDesc,
-    /// By display name, A to Z (Qiscus `username`).
-    FullnameAsc,
-    /// By display name, Z to A.
-    FullnameDesc,
-    /// Least recently changed first.
-    UpdatedAsc,
-    /// Most recently changed first.
-    UpdatedDesc,
-}
-
-impl UserOrder {
-    fn sql(self) -> &'static str {
-        match self {
-            UserOrder::CreatedDesc => "u.created DESC, u.id DESC",
-            UserOrder::CreatedAsc => "u.created ASC, u.id ASC",
-            UserOrder::UsernameAsc => "u.username ASC, u.id ASC",
-            UserOrder::UsernameDesc => "u.username DESC, u.id DESC",
-            UserOrder::XcAsc => "u.xc_user_id ASC",
-            UserOrder::XcDesc => "u.xc_user_id DESC",
-            UserOrder::FullnameAsc => "u.fullname ASC, u.id ASC",
-            UserOrder::FullnameDesc => "u.fullname DESC, u.id DESC",
-            UserOrder::UpdatedAsc => "u.updated ASC, u.id ASC",
-            UserOrder::UpdatedDesc => "u.updated DESC, u.id DESC",
-        }
+fn order_sql(order: UserOrder) -> &'static str {
+    match order {
+        UserOrder::CreatedDesc => "u.created DESC, u.id DESC",
+        UserOrder::CreatedAsc => "u.created ASC, u.id ASC",
+        UserOrder::ExternalIdAsc => "u.external_id ASC",
+        UserOrder::ExternalIdDesc => "u.external_id DESC",
+        UserOrder::FullnameAsc => "u.fullname ASC, u.id ASC",
+        UserOrder::FullnameDesc => "u.fullname DESC, u.id DESC",
+        UserOrder::UpdatedAsc => "u.updated ASC, u.id ASC",
+        UserOrder::UpdatedDesc => "u.updated DESC, u.id DESC",
     }
 }
 
-/// A page of live users (optionally including deactivated ones) and the total count.
-pub fn page(
-    conn: &mut dyn Conn,
-    app: AppId,
-    offset: i64,
-    limit: i64,
-    order: UserOrder,
-    include_inactive: bool,
-    name_query: &str,
-) -> DbResult<(Vec<User>, i64)> {
-    let active = if include_inactive { "" } else { " AND u.is_active = 1" };
-    let filter = "u.app_id = $1 AND u.deleted = 0 AND ($2 = '' OR LOWER(u.fullname) LIKE '%' || LOWER($2) || '%' \
-                  OR LOWER(u.username) LIKE '%' || LOWER($2) || '%')";
-    let total = conn.query_int(
-        &format!("SELECT COUNT(*) FROM users u WHERE {filter}{active}"),
-        &[app.0.into(), name_query.into()],
-    )?;
+/// A page of live users and how many match in all.
+pub fn page(conn: &mut dyn Conn, app: AppId, q: &UserQuery) -> DbResult<(Vec<User>, i64)> {
+    let active = if q.include_inactive { "" } else { " AND u.is_active = 1" };
+    let except = q.except.as_ref().map_or("", |e| e.as_str());
+    let filter = "u.app_id = $1 AND u.deleted = 0 AND u.external_id <> $2";
+    let total = conn
+        .query_int(&format!("SELECT COUNT(*) FROM users u WHERE {filter}{active}"), &[app.0.into(), except.into()])?;
     let users = conn.query(
         &format!(
             "SELECT {} FROM users u WHERE {filter}{active} ORDER BY {} LIMIT $3 OFFSET $4",
             user_cols!("u"),
-            order.sql()
+            order_sql(q.order)
         ),
-        &[app.0.into(), name_query.into(), limit.into(), offset.into()],
+        &[app.0.into(), except.into(), q.limit.into(), q.offset.into()],
         one,
     )?;
     Ok((users, total))
 }
 
-/// A page of live users (optionally including deactivated ones) and the total count, leaving
-/// out the user with external id `hidden_xc` (the Qiscus face's system user).
-pub fn page_except(
-    conn: &mut dyn Conn,
-    app: AppId,
-    offset: i64,
-    limit: i64,
-    order: UserOrder,
-    include_inactive: bool,
-    hidden_xc: &str,
-) -> DbResult<(Vec<User>, i64)> {
-    let active = if include_inactive { "" } else { " AND u.is_active = 1" };
-    let filter = "u.app_id = $1 AND u.deleted = 0 AND u.xc_user_id <> $2";
-    let total = conn.query_int(
-        &format!("SELECT COUNT(*) FROM users u WHERE {filter}{active}"),
-        &[app.0.into(), hidden_xc.into()],
-    )?;
-    let users = conn.query(
-        &format!(
-            "SELECT {} FROM users u WHERE {filter}{active} ORDER BY {} LIMIT $3 OFFSET $4",
-            user_cols!("u"),
-            order.sql()
-        ),
-        &[app.0.into(), hidden_xc.into(), limit.into(), offset.into()],
-        one,
-    )?;
-    Ok((users, total))
-}
-
-/// Activates or deactivates users by external id; returns the users changed.
-pub fn set_active(conn: &mut dyn Conn, app: AppId, xcs: &[String], active: bool, now: i64) -> DbResult<Vec<User>> {
-    let users = by_xcs(conn, app, xcs)?;
-    for u in &users {
+/// Activates or deactivates users; returns those whose state changed.
+pub fn set_active(conn: &mut dyn Conn, users: &[User], active: bool, now: i64) -> DbResult<Vec<User>> {
+    let mut changed = Vec::new();
+    for u in users.iter().filter(|u| u.is_active != active) {
         conn.execute(
             "UPDATE users SET is_active = $1, updated = $2 WHERE id = $3",
             &[active.into(), now.into(), u.id.0.into()],
         )?;
+        changed.push(User { is_active: active, updated: now, ..u.clone() });
     }
-    by_ids(conn, app, &users.iter().map(|u| u.id).collect::<Vec<_>>())
+    Ok(changed)
 }

@@ -18,7 +18,7 @@ pub async fn check_app_key(t: &TapTalk, value: Option<&str>) -> Result<AppId, Ap
     };
     let invalid = || ApiError::new(491, "49102", "App key is invalid", "");
     let (id, secret) = decode_key(value).ok_or_else(invalid)?;
-    match t.core.check_app_key(&id, &secret).await {
+    match t.core.check_key(crate::APP_KEY.name, &id, &secret).await {
         KeyCheck::Valid(app) => Ok(app),
         KeyCheck::Unknown => Err(ApiError::new(491, "49103", "App key is not found", "")),
         KeyCheck::WrongSecret => Err(invalid()),

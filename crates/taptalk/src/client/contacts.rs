@@ -6,6 +6,7 @@ use crate::TapTalk;
 use crate::envelope::{ApiResult, Outcome, Reply};
 use crate::params::Params;
 use axum::extract::State;
+use palaver_domain::UserRef;
 use serde_json::{Value, json};
 
 /// `client/contact/list`.
@@ -23,7 +24,7 @@ pub async fn list(State(t): State<TapTalk>, c: Client) -> ApiResult<Value> {
 /// `client/contact/add`.
 pub async fn add(State(t): State<TapTalk>, c: Client, p: Params) -> ApiResult<Value> {
     let me = c.session.user.id;
-    let user = t.core.add_contact(c.session.app, me, user_id(&p, "userID")?).await?;
+    let user = t.core.add_contact(c.session.app, me, UserRef::Id(user_id(&p, "userID")?)).await?;
     let dto = users_for(&t, me, &[user]).await?.pop();
     Ok(Reply(json!({"success": true, "message": "The contact has been added", "user": dto})))
 }
@@ -38,7 +39,7 @@ pub async fn add_by_phones(State(t): State<TapTalk>, c: Client, p: Params) -> Ap
 
 /// `client/contact/remove`.
 pub async fn remove(State(t): State<TapTalk>, c: Client, p: Params) -> ApiResult<Outcome> {
-    let removed = t.core.remove_contact(c.session.user.id, user_id(&p, "userID")?).await?;
+    let removed = t.core.remove_contact(c.session.app, c.session.user.id, user_id(&p, "userID")?).await?;
     Ok(Reply(if removed {
         Outcome::done("The contact has been removed")
     } else {
@@ -49,14 +50,14 @@ pub async fn remove(State(t): State<TapTalk>, c: Client, p: Params) -> ApiResult
 /// `client/contact/block`: the blocked user can no longer message the blocker personally.
 pub async fn block(State(t): State<TapTalk>, c: Client, p: Params) -> ApiResult<Value> {
     let me = c.session.user.id;
-    let user = t.core.block_user(c.session.app, me, user_id(&p, "userID")?).await?;
+    let user = t.core.set_blocked(c.session.app, me, user_id(&p, "userID")?, true).await?;
     let dto = users_for(&t, me, &[user]).await?.pop();
     Ok(Reply(json!({"success": true, "message": "The user has been blocked", "user": dto})))
 }
 
 /// `client/contact/unblock`.
 pub async fn unblock(State(t): State<TapTalk>, c: Client, p: Params) -> ApiResult<Outcome> {
-    t.core.unblock_user(c.session.app, c.session.user.id, user_id(&p, "userID")?).await?;
+    t.core.set_blocked(c.session.app, c.session.user.id, user_id(&p, "userID")?, false).await?;
     Ok(Reply(Outcome::done("The user has been unblocked")))
 }
 

@@ -11,8 +11,7 @@ use axum::http::request::Parts;
 use axum::http::uri::Scheme;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use palaver_core::FileRecord;
-use palaver_domain::RoomRef;
+use palaver_domain::StoredFile;
 use serde_json::{Value, json};
 use std::convert::Infallible;
 
@@ -36,7 +35,7 @@ impl<S: Send + Sync> FromRequestParts<S> for BaseUrl {
     }
 }
 
-fn file_answer(base: &str, f: &FileRecord, caption: &str) -> Value {
+fn file_answer(base: &str, f: &StoredFile, caption: &str) -> Value {
     json!({
         "id": f.id, "fileID": f.id, "fileURL": format!("{base}/v1/files/{}", f.id), "mediaType": f.media_type,
         "size": f.size, "width": 0, "height": 0, "caption": caption, "fileName": f.file_name,
@@ -67,14 +66,18 @@ pub async fn upload(
         }
     }
     let room = room.ok_or_else(|| crate::params::required("roomID", "roomID"))?;
-    let room =
-        RoomRef::from_tap_room_id(&room).ok_or_else(|| ApiError::param("Param 'roomID' is not a room ID", "roomID"))?;
+    let room = crate::wire::parse_room_id(&room)
+        .ok_or_else(|| ApiError::param("Param 'roomID' is not a room ID", "roomID"))?;
     let (name, media, bytes) = file.ok_or_else(|| crate::params::required("file", "file"))?;
-    let record = t.core.save_file(c.session.app, c.session.user.id, room, name, media, bytes).await?;
+    let record = t
+        .core
+        .save_file(c.session.app, c.session.user.id, room, name, media, bytes)
+        .await
+        .map_err(|e| ApiError::from_core(e, &[(palaver_domain::Field::File, "file", "file")]))?;
     Ok(Reply(file_answer(&base, &record, &caption)))
 }
 
-fn bytes_response(f: &FileRecord, bytes: Vec<u8>) -> Response {
+fn bytes_response(f: &StoredFile, bytes: Vec<u8>) -> Response {
     let mut res = bytes.into_response();
     let media = HeaderValue::from_str(&f.media_type).unwrap_or(HeaderValue::from_static("application/octet-stream"));
     res.headers_mut().insert(header::CONTENT_TYPE, media);

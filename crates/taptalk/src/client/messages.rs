@@ -8,13 +8,16 @@ use crate::envelope::{ApiError, ApiResult, Outcome, Reply};
 use crate::params::Params;
 use crate::wire::message::MessageDto;
 use axum::extract::State;
-use palaver_core::OutgoingMessage;
+use palaver_core::{Author, Content, Destination, Draft, Post};
 use palaver_domain::limits::{MAX_BODY_CHARS, MAX_DATA_CHARS};
-use palaver_domain::{MessageId, RoomMessage, RoomRef, UserId};
+use palaver_domain::{MessageId, ReceiptKind, RoomMessage, RoomRef, UserId, UserRef, Via};
 use serde_json::{Value, json};
 
 /// Most messages one history page holds.
 const MAX_PAGE: i64 = 100;
+
+/// Longest client id of a message.
+pub const MAX_LOCAL_ID_CHARS: usize = 64;
 
 /// `{messages}` or `{messages, hasMore}`, serialized straight from the message shapes.
 #[derive(serde::Serialize)]
@@ -45,14 +48,14 @@ fn message_ids(p: &Params) -> Result<Vec<MessageId>, ApiError> {
 /// `chat/message/room_list_and_unread`: each room's last message and every unread one.
 pub async fn room_list_and_unread(State(t): State<TapTalk>, c: Client) -> ApiResult<Messages> {
     let me = c.session.user.id;
-    let list = t.core.room_list_and_unread(c.session.app, me).await?;
+    let list = t.core.latest_and_unread(c.session.app, me).await?;
     Ok(Reply(Messages { messages: render(&t, me, &list), has_more: None }))
 }
 
 /// `chat/message/new_and_updated`: what changed since this device last synced.
 pub async fn new_and_updated(State(t): State<TapTalk>, c: Client) -> ApiResult<Messages> {
     let me = c.session.user.id;
-    let list = t.core.new_and_updated(c.session.app, me, c.device.clone()).await?;
+    let list = t.core.catch_up(c.session.app, me, c.device.clone()).await?;
     Ok(Reply(Messages { messages: render(&t, me, &list), has_more: None }))
 }
 
@@ -79,13 +82,13 @@ pub async fn after(State(t): State<TapTalk>, c: Client, p: Params) -> ApiResult<
 
 /// `chat/message/feedback/delivered`.
 pub async fn delivered(State(t): State<TapTalk>, c: Client, p: Params) -> ApiResult<Value> {
-    let ids = t.core.mark_messages(c.session.app, c.session.user.id, message_ids(&p)?, false).await?;
+    let ids = t.core.mark_messages(c.session.app, c.session.user.id, message_ids(&p)?, ReceiptKind::Delivered).await?;
     Ok(Reply(json!({"updatedMessageIDs": ids.iter().map(|i| i.0.to_string()).collect::<Vec<_>>()})))
 }
 
 /// `chat/message/feedback/read`.
 pub async fn read(State(t): State<TapTalk>, c: Client, p: Params) -> ApiResult<Value> {
-    let ids = t.core.mark_messages(c.session.app, c.session.user.id, message_ids(&p)?, true).await?;
+    let ids = t.core.mark_messages(c.session.app, c.session.user.id, message_ids(&p)?, ReceiptKind::Read).await?;
     Ok(Reply(json!({"updatedMessageIDs": ids.iter().map(|i| i.0.to_string()).collect::<Vec<_>>()})))
 }
 
@@ -106,7 +109,7 @@ pub async fn send_custom(State(t): State<TapTalk>, c: Client, p: Params) -> ApiR
         p.opt_str("roomID", "roomID")?.filter(|s| !s.is_empty()),
         p.opt_str("recipientUserID", "recipientUserID")?,
     ) {
-        (Some(id), _) => RoomRef::from_tap_room_id(&id)
+        (Some(id), _) => crate::wire::parse_room_id(&id)
             .ok_or_else(|| ApiError::param("Param 'roomID' is not a room ID", "roomID"))?,
         (None, Some(other)) if !other.is_empty() => {
             let other: i64 = other
@@ -123,19 +126,24 @@ pub async fn send_custom(State(t): State<TapTalk>, c: Client, p: Params) -> ApiR
     let body = p.opt_str("body", "body")?.unwrap_or_default();
     let data = p.opt_str("data", "data")?.unwrap_or_default();
     check_content(&body, &data)?;
-    let message = OutgoingMessage {
-        local_id: p
-            .opt_str("localID", "localID")?
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(palaver_core::secrets::random_local_id),
-        kind,
+    let local_id = p.opt_str("localID", "localID")?.filter(|s| !s.is_empty());
+    if let Some(id) = &local_id {
+        crate::params::check_len(id, "localID", "localID", 1, MAX_LOCAL_ID_CHARS)?;
+    }
+    let content = Content {
         body,
         data,
         filter_id: p.opt_str("filterID", "filterID")?.unwrap_or_default(),
         is_hidden: p.opt_bool("isHidden", "isHidden")?.unwrap_or(false),
-        ..OutgoingMessage::default()
+        ..Content::numbered(kind)
     };
-    t.core.send_message(c.session.app, me, room, message).await?;
+    let post = Post {
+        author: Author::User(UserRef::Id(me)),
+        via: Via::Client,
+        to: Destination::Room(room),
+        drafts: vec![Draft { local_id, content }],
+    };
+    t.core.post(c.session.app, post).await?;
     Ok(Reply(Outcome::done("The message has been sent")))
 }
 

@@ -36,7 +36,7 @@ pub async fn refresh_token(State(t): State<TapTalk>, client: ClientApp) -> ApiRe
 
 /// `client/logout`: ends the session.
 pub async fn logout(State(t): State<TapTalk>, client: Client) -> ApiResult<Outcome> {
-    t.core.logout(client.session.id).await?;
+    t.core.logout(&client.session).await?;
     Ok(Reply(Outcome::done("Logged out successfully")))
 }
 

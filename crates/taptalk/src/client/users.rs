@@ -6,7 +6,7 @@ use crate::envelope::{ApiError, ApiResult, Reply};
 use crate::params::Params;
 use crate::wire::user::UserDto;
 use axum::extract::State;
-use palaver_domain::{User, UserId};
+use palaver_domain::{Entity, ExternalId, User, UserId, UserRef};
 use serde_json::{Value, json};
 use std::collections::HashSet;
 
@@ -38,14 +38,15 @@ async fn one(t: &TapTalk, viewer: UserId, user: User) -> ApiResult<Value> {
 /// `client/user/get_by_id`.
 pub async fn get_by_id(State(t): State<TapTalk>, c: Client, p: Params) -> ApiResult<Value> {
     let id = user_id(&p, "id")?;
-    let user = t.core.user_by_id(c.session.app, id).await?;
+    let user = t.core.user(c.session.app, UserRef::Id(id)).await?;
     one(&t, c.session.user.id, user).await
 }
 
 /// `client/user/get_by_xcuserid`.
 pub async fn get_by_xc_user_id(State(t): State<TapTalk>, c: Client, p: Params) -> ApiResult<Value> {
-    let xc = p.req_str("xcUserID", "xcUserID")?;
-    let user = t.core.user_by_xc(c.session.app, &xc).await?;
+    // An id no user can have names no user.
+    let xc = ExternalId::parse(p.req_str("xcUserID", "xcUserID")?).map_err(|_| ApiError::not_found(Entity::User))?;
+    let user = t.core.user(c.session.app, UserRef::External(xc)).await?;
     one(&t, c.session.user.id, user).await
 }
 
@@ -60,6 +61,6 @@ pub async fn get_by_username(State(t): State<TapTalk>, c: Client, p: Params) -> 
 /// `client/user/get_all_by_ids`: the known ones among `ids`.
 pub async fn get_all_by_ids(State(t): State<TapTalk>, c: Client, p: Params) -> ApiResult<Value> {
     let ids = user_ids(&p, "ids")?;
-    let users = t.core.users_by_ids(c.session.app, ids).await?;
+    let users = t.core.users(c.session.app, ids).await?;
     Ok(Reply(json!({ "users": users_for(&t, c.session.user.id, &users).await? })))
 }

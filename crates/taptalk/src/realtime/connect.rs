@@ -8,13 +8,14 @@ use crate::envelope::{ApiError, Reply};
 use axum::extract::FromRequestParts;
 use axum::extract::Request;
 use axum::extract::State;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::{BufMut, Bytes, BytesMut};
 use futures_util::StreamExt;
 use palaver_core::ClientSession;
 use palaver_core::realtime::{Connection, Frame, Outbox};
+use palaver_domain::ChangeId;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -114,22 +115,32 @@ async fn authenticate(
     crate::client::auth::session(t, app, token).await
 }
 
-/// Joins frames into WebSocket messages of at most [`MAX_WRITE`] bytes, events separated by
-/// `\n` and no trailing newline (a trailing empty line breaks the web SDK).
+/// Joins frames into WebSocket messages of at most [`MAX_WRITE`] bytes (unless one event is
+/// larger), events separated by `\n` and no trailing newline (a trailing empty line breaks the
+/// web SDK). A frame may itself hold several events joined by `\n`.
 fn pack(frames: &[Frame]) -> Vec<Bytes> {
-    if frames.len() == 1 {
+    if frames.len() == 1 && frames[0].bytes.len() <= MAX_WRITE {
         return vec![frames[0].bytes.clone()];
     }
     let mut out = Vec::new();
     let mut buf = BytesMut::new();
-    for f in frames {
-        if !buf.is_empty() && buf.len() + 1 + f.bytes.len() > MAX_WRITE {
+    let events = frames.iter().flat_map(|f| {
+        let whole = f.bytes.len() <= MAX_WRITE;
+        let parts: Vec<Bytes> = if whole {
+            vec![f.bytes.clone()]
+        } else {
+            f.bytes.split(|b| *b == b'\n').map(|e| f.bytes.slice_ref(e)).collect()
+        };
+        parts
+    });
+    for event in events {
+        if !buf.is_empty() && buf.len() + 1 + event.len() > MAX_WRITE {
             out.push(buf.split().freeze());
         }
         if !buf.is_empty() {
             buf.put_u8(b'\n');
         }
-        buf.extend_from_slice(&f.bytes);
+        buf.extend_from_slice(&event);
     }
     if !buf.is_empty() {
         out.push(buf.freeze());
@@ -147,8 +158,10 @@ async fn run(t: TapTalk, session: ClientSession, device: String, mut socket: Web
         outbox: Outbox::new(t.core.config().outbox_limit_bytes),
         renderer: t.renderer.clone(),
     });
+    // Shutdown waits for this connection's last writes (device cursor, last activity).
+    let _running = t.core.tasks().connection();
     t.core.connect(conn.clone()).await;
-    let mut written_seq = 0i64;
+    let mut written = ChangeId(0);
     let mut heard = Instant::now();
     // Pings keep idle connections (and the proxies between) alive; a connection silent for
     // three intervals (no frame, no pong) is gone.
@@ -187,18 +200,23 @@ async fn run(t: TapTalk, session: ClientSession, device: String, mut socket: Web
                 if failed {
                     break;
                 }
-                written_seq = frames.iter().map(|f| f.seq).fold(written_seq, i64::max);
+                written = frames.iter().map(|f| f.change).fold(written, ChangeId::max);
             }
             _ = ping.tick() => {
                 if heard.elapsed() > silence_limit || socket.send(Message::Ping(Bytes::new())).await.is_err() {
                     break;
                 }
             }
+            () = t.core.tasks().stopping() => {
+                let bye = CloseFrame { code: close_code::AWAY, reason: "the server is shutting down".into() };
+                let _ = socket.send(Message::Close(Some(bye))).await;
+                break;
+            }
         }
     }
     conn.outbox.close();
     t.core.disconnect(&conn).await;
-    if let Err(e) = t.core.save_device_cursor(session.user.id, device, written_seq).await {
+    if let Err(e) = t.core.save_device_cursor(session.user.id, device, written).await {
         tracing::debug!(error = %e, "saving a device cursor");
     }
 }
@@ -208,13 +226,26 @@ mod tests {
     use super::*;
 
     fn f(s: &'static str) -> Frame {
-        Frame { bytes: Bytes::from_static(s.as_bytes()), seq: 0 }
+        Frame { bytes: Bytes::from_static(s.as_bytes()), change: ChangeId(0) }
     }
 
     #[test]
     fn frames_are_joined_by_newlines_without_a_trailing_one() {
         assert_eq!(pack(&[f("{\"a\":1}"), f("{\"b\":2}")]), vec![Bytes::from_static(b"{\"a\":1}\n{\"b\":2}")]);
         assert_eq!(pack(&[f("{}")]), vec![Bytes::from_static(b"{}")]);
+    }
+
+    #[test]
+    fn a_frame_of_many_events_is_split_at_event_boundaries() {
+        let event = format!("{{\"x\":\"{}\"}}", "a".repeat(100 * 1024));
+        let many: String = [event.as_str(); 5].join("\n");
+        let frames = [Frame { bytes: Bytes::from(many), change: ChangeId(7) }];
+        let packed = pack(&frames);
+        assert!(packed.len() >= 2, "{} messages", packed.len());
+        assert!(packed.iter().all(|m| m.len() <= MAX_WRITE));
+        let events: Vec<&[u8]> = packed.iter().flat_map(|m| m.split(|b| *b == b'\n')).collect();
+        assert_eq!(events.len(), 5);
+        assert!(events.iter().all(|e| *e == event.as_bytes()));
     }
 
     #[test]

@@ -10,8 +10,8 @@ use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use futures_util::stream::FuturesUnordered;
 use palaver_core::realtime::{Connection, Frame};
-use palaver_core::{ClientSession, OutgoingMessage};
-use palaver_domain::{Error, MessageId, MessageKind, RoomRef};
+use palaver_core::{Author, ClientSession, Content, Destination, Draft, Edit, Post};
+use palaver_domain::{ChangeId, Error, MessageId, MessageType, ReceiptKind, RoomRef, UserRef, Via};
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -57,34 +57,33 @@ fn room_of(data: &Params) -> Option<RoomRef> {
         Some(Value::Object(room)) => room.get("roomID").and_then(Value::as_str).map(str::to_string),
         _ => None,
     };
-    room_id.or_else(|| data.opt_str("roomID", "roomID").ok().flatten()).and_then(|id| RoomRef::from_tap_room_id(&id))
+    room_id.or_else(|| data.opt_str("roomID", "roomID").ok().flatten()).and_then(|id| crate::wire::parse_room_id(&id))
 }
 
 /// Turns a `chat/sendMessage` event into a message, or explains why not.
-fn parse_message(data: &Params) -> Result<(RoomRef, OutgoingMessage), String> {
+fn parse_message(data: &Params) -> Result<(RoomRef, Draft), String> {
     let local_id = data.req_str("localID", "localID").map_err(|e| e.message)?;
+    crate::params::check_len(&local_id, "localID", "localID", 1, crate::client::messages::MAX_LOCAL_ID_CHARS)
+        .map_err(|e| e.message)?;
     let room = room_of(data).ok_or("the message names no valid room")?;
-    let kind = data.opt_int("type", "type").map_err(|e| e.message)?.unwrap_or(MessageKind::TEXT);
+    let kind = data.opt_int("type", "type").map_err(|e| e.message)?.unwrap_or(MessageType::TEXT);
     if (9000..10000).contains(&kind) {
         return Err("clients cannot send system messages".into());
     }
     let body = decrypt_lenient(&data.opt_str("body", "body").map_err(|e| e.message)?.unwrap_or_default(), &local_id);
     let payload = decrypt_lenient(&data.opt_str("data", "data").map_err(|e| e.message)?.unwrap_or_default(), &local_id);
     crate::client::messages::check_content(&body, &payload).map_err(|e| e.message)?;
-    Ok((
-        room,
-        OutgoingMessage {
-            kind,
-            body,
-            data: payload,
-            filter_id: data.opt_str("filterID", "filterID").ok().flatten().unwrap_or_default(),
-            is_hidden: data.opt_bool("isHidden", "isHidden").ok().flatten().unwrap_or(false),
-            quote: quote_text(data.raw("quote"), &local_id),
-            reply_to: object_text(data.raw("replyTo")),
-            forward_from: object_text(data.raw("forwardFrom")),
-            local_id,
-        },
-    ))
+    let content = Content {
+        body,
+        data: payload,
+        filter_id: data.opt_str("filterID", "filterID").ok().flatten().unwrap_or_default(),
+        is_hidden: data.opt_bool("isHidden", "isHidden").ok().flatten().unwrap_or(false),
+        quote: quote_text(data.raw("quote"), &local_id),
+        reply_to: object_text(data.raw("replyTo")),
+        forward_from: object_text(data.raw("forwardFrom")),
+        ..Content::numbered(kind)
+    };
+    Ok((room, Draft { local_id: Some(local_id), content }))
 }
 
 /// Tells the sending connection its message was refused: the message comes back with
@@ -95,28 +94,38 @@ fn refuse(conn: &Connection, data: Params, why: &str) {
     message.insert("isSending".into(), Value::Bool(false));
     message.insert("isFailedSend".into(), Value::Bool(true));
     if let Some(bytes) = frame("chat/sendMessage", Value::Object(message)) {
-        conn.outbox.push(Frame { bytes, seq: 0 });
+        conn.outbox.push(Frame { bytes, change: ChangeId(0) });
     }
 }
 
 fn send(t: &TapTalk, session: &ClientSession, conn: Arc<Connection>, data: Params) -> impl Future<Output = ()> + use<> {
     let user = session.user.id;
-    let stored = parse_message(&data).map(|(room, message)| t.core.send_message(session.app, user, room, message));
+    let stored = parse_message(&data).map(|(room, draft)| {
+        let post = Post {
+            author: Author::User(UserRef::Id(user)),
+            via: Via::Client,
+            to: Destination::Room(room),
+            drafts: vec![draft],
+        };
+        t.core.post(session.app, post)
+    });
     async move {
         let result = match stored {
             Ok(stored) => stored.await.map_err(|e| e.to_string()),
             Err(why) => Err(why),
         };
-        match result {
+        match result.map(|mut posted| posted.pop()) {
             // A new message reaches every device of every participant, this one included.
-            Ok((_, true)) => {}
+            Ok(Some(p)) if p.created => {}
             // A repeated send: acknowledge it to this connection with the stored message.
-            Ok((rm, false)) => {
+            Ok(Some(p)) => {
+                let rm = p.item;
                 let dto = MessageDto::for_viewer(&rm, user, true);
                 if let Some(bytes) = frame("chat/sendMessage", dto) {
-                    conn.outbox.push(Frame { bytes, seq: rm.message.change_seq });
+                    conn.outbox.push(Frame { bytes, change: ChangeId(rm.message.id.0) });
                 }
             }
+            Ok(None) => {}
             Err(why) => refuse(&conn, data, &why),
         }
     }
@@ -139,9 +148,10 @@ fn update(t: &TapTalk, session: &ClientSession, data: Params) -> BoxFuture<'stat
         let body = decrypt_lenient(&data.opt_str("body", "body").ok().flatten().unwrap_or_default(), &local_id);
         let payload = data.opt_str("data", "data").ok().flatten().map(|d| decrypt_lenient(&d, &local_id));
         let quote = data.raw("quote").map(|q| quote_text(Some(q), &local_id));
-        t.core.edit_message(app, user, id, body, payload, quote).map(|r| r.map(drop)).boxed()
+        t.core.edit_message(app, user, id, Edit { body, data: payload, quote }).map(|r| r.map(drop)).boxed()
     } else if flag("isRead") || flag("isDelivered") {
-        t.core.mark_messages(app, user, vec![id], flag("isRead")).map(|r| r.map(drop)).boxed()
+        let kind = if flag("isRead") { ReceiptKind::Read } else { ReceiptKind::Delivered };
+        t.core.mark_messages(app, user, vec![id], kind).map(|r| r.map(drop)).boxed()
     } else {
         return std::future::ready(()).boxed();
     };

@@ -1,11 +1,12 @@
-//! Domain events as TapTalk WebSocket frames: `{"eventName": ..., "data": ...}` in UTF-8,
-//! sent as binary frames (notes section 6.2).
+//! Events as TapTalk WebSocket frames: `{"eventName": ..., "data": ...}` in UTF-8, sent as
+//! binary frames (notes section 6.2); several events of one change are joined by `\n`.
 
 use crate::wire::message::MessageDto;
+use crate::wire::room_id;
 use crate::wire::user::UserDto;
-use bytes::Bytes;
+use bytes::{BufMut, Bytes, BytesMut};
 use palaver_core::realtime::{Hub, Renderer};
-use palaver_domain::{Event, RoomType, UserId};
+use palaver_domain::{ChangeKind, Event, RoomMessage, RoomType, UserId};
 use serde::Serialize;
 use serde_json::json;
 use std::sync::Arc;
@@ -29,37 +30,65 @@ pub fn frame(name: &str, data: impl Serialize) -> Option<Bytes> {
     serde_json::to_vec(&EventFrame { event_name: name, data }).ok().map(Bytes::from)
 }
 
+impl TapTalkRenderer {
+    fn message(&self, name: &str, item: &RoomMessage, viewer: UserId) -> Option<Bytes> {
+        let online = self.hub.is_online(item.room.app, item.sender.id);
+        frame(name, MessageDto::for_viewer(item, viewer, online))
+    }
+}
+
 impl Renderer for TapTalkRenderer {
     fn view_key(&self, event: &Event, viewer: UserId) -> u64 {
-        match event {
+        let Event::Committed { change, .. } = event else { return 0 };
+        match &change.kind {
             // A personal room is named after the partner, so each side sees its own frame.
-            Event::MessageCreated(m) | Event::MessageUpdated(m) if m.item.room.kind == RoomType::Personal => {
+            ChangeKind::MessageCreated { item, .. }
+            | ChangeKind::MessageEdited { item }
+            | ChangeKind::MessageDeleted { item }
+            | ChangeKind::MessageHidden { item, .. }
+                if item.room.kind == RoomType::Personal =>
+            {
                 viewer.0 as u64
             }
+            // Senders hear of their own messages only; the reader of all.
+            ChangeKind::Receipt(_) => viewer.0 as u64,
             _ => 0,
         }
     }
 
     fn render(&self, event: &Event, viewer: UserId) -> Option<Bytes> {
-        let online = |app, user| self.hub.is_online(app, user);
         match event {
-            Event::MessageCreated(m) | Event::MessageUpdated(m) => {
-                let name =
-                    if matches!(event, Event::MessageCreated(_)) { "chat/sendMessage" } else { "chat/updateMessage" };
-                let rm = &m.item;
-                frame(name, MessageDto::for_viewer(rm, viewer, online(rm.room.app, rm.sender.id)))
-            }
-            Event::Typing { user, typing, tap_room_id, app, .. } => frame(
+            Event::Committed { change, .. } => match &change.kind {
+                ChangeKind::MessageCreated { item, .. } => self.message("chat/sendMessage", item, viewer),
+                ChangeKind::MessageEdited { item }
+                | ChangeKind::MessageDeleted { item }
+                | ChangeKind::MessageHidden { item, .. } => self.message("chat/updateMessage", item, viewer),
+                ChangeKind::Receipt(r) => {
+                    let mut out = BytesMut::new();
+                    for item in r.messages.iter().filter(|m| viewer == r.reader || viewer == m.sender.id) {
+                        if let Some(bytes) = self.message("chat/updateMessage", item, viewer) {
+                            if !out.is_empty() {
+                                out.put_u8(b'\n');
+                            }
+                            out.extend_from_slice(&bytes);
+                        }
+                    }
+                    (!out.is_empty()).then(|| out.freeze())
+                }
+                ChangeKind::Block { blocked, subject, .. } => frame(
+                    if *blocked { "user/block" } else { "user/unblock" },
+                    json!({"user": UserDto::new(subject, self.hub.is_online(subject.app, subject.id), false)}),
+                ),
+                _ => None,
+            },
+            Event::Typing { room, user, typing, .. } => frame(
                 if *typing { "chat/startTyping" } else { "chat/stopTyping" },
-                json!({"roomID": tap_room_id, "user": UserDto::new(user, online(*app, user.id), false)}),
+                json!({"roomID": room_id(room), "user": UserDto::new(user, self.hub.is_online(user.app, user.id), false)}),
             ),
-            Event::Presence { user, online: is_online, last_active, .. } => frame(
+            Event::Presence { user, online, last_active, .. } => frame(
                 "user/status",
-                json!({"user": UserDto::new(user, *is_online, false), "isOnline": is_online, "lastActive": last_active}),
+                json!({"user": UserDto::new(user, *online, false), "isOnline": online, "lastActive": last_active}),
             ),
-            Event::UserState { name, subject, app, .. } => {
-                frame(name, json!({"user": UserDto::new(subject, online(*app, subject.id), false)}))
-            }
         }
     }
 }

@@ -29,7 +29,7 @@ impl FromRequestParts<TapTalk> for ServerApp {
         };
         let invalid = || ApiError::new(491, "49102", "Server key is invalid", "");
         let (id, secret) = value.to_str().ok().and_then(decode_key).ok_or_else(invalid)?;
-        match state.core.check_server_key(&id, &secret).await {
+        match state.core.check_key(crate::SERVER_KEY.name, &id, &secret).await {
             KeyCheck::Valid(app) => Ok(ServerApp(app)),
             KeyCheck::Unknown => Err(ApiError::new(491, "49103", "Server key is not found", "")),
             KeyCheck::WrongSecret => Err(invalid()),

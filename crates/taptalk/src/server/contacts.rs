@@ -3,10 +3,10 @@
 use super::auth::ServerApp;
 use crate::TapTalk;
 use crate::envelope::{ApiError, ApiResult, Reply};
-use crate::params::{Params, check_len};
+use crate::params::Params;
 use axum::extract::State;
 use palaver_core::ContactChange;
-use palaver_domain::limits::MAX_EXTERNAL_ID_CHARS;
+use palaver_domain::UserRef;
 use serde_json::{Value, json};
 
 /// Most contact lines one sync may carry.
@@ -20,10 +20,8 @@ pub async fn sync(State(t): State<TapTalk>, ServerApp(app): ServerApp, p: Params
     }
     let mut changes = Vec::with_capacity(lines.len());
     for line in &lines {
-        let owner = line.req_str("ownerXCUserID", "102")?;
-        check_len(&owner, "ownerXCUserID", "102", 1, MAX_EXTERNAL_ID_CHARS)?;
-        let contact = line.req_str("contactXCUserID", "103")?;
-        check_len(&contact, "contactXCUserID", "103", 1, MAX_EXTERNAL_ID_CHARS)?;
+        let owner = UserRef::External(line.req_external_id("ownerXCUserID", "102")?);
+        let contact = UserRef::External(line.req_external_id("contactXCUserID", "103")?);
         let delete = line.opt_bool("isDeleted", "104")?.unwrap_or(false);
         changes.push(ContactChange { owner, contact, delete });
     }

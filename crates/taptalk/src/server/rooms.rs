@@ -2,45 +2,34 @@
 
 use super::auth::ServerApp;
 use crate::TapTalk;
-use crate::envelope::{ApiError, ApiResult, Outcome, Reply};
+use crate::envelope::{ApiError, ApiResult, Outcome, ParamNames, Reply};
 use crate::params::{Params, check_len};
 use crate::wire::message::{MessageDto, MessageView};
 use crate::wire::room::{RoomDetailsDto, RoomDto};
 use axum::extract::State;
-use palaver_core::{RoomDetails, RoomListFilter, RoomSpec};
-use palaver_domain::limits::MAX_EXTERNAL_ID_CHARS;
-use palaver_domain::{AppId, RoomRef, RoomType};
+use palaver_core::{Actor, EnsureRoom, KindRule, RoomPatch};
+use palaver_domain::{AppId, Field, RoomDetails, RoomFilter, RoomRef, RoomType, UserRef};
 use serde::Serialize;
 use serde_json::Value;
 
-const FIELDS: &[(&str, &str)] = &[
-    ("xcRoomID", "101"),
-    ("type", "102"),
-    ("name", "103"),
-    ("photoThumbnailURL", "104"),
-    ("photoFullsizeURL", "105"),
-    ("tags", "106"),
-    ("participantXCUserIDs", "107"),
-    ("participants", "107"),
-    ("participantUserRoles", "108"),
+const PARAMS: ParamNames = &[
+    (Field::RoomExternalId, "xcRoomID", "101"),
+    (Field::Room, "xcRoomID", "101"),
+    (Field::RoomType, "type", "102"),
+    (Field::RoomName, "name", "103"),
+    (Field::Users, "participantXCUserIDs", "107"),
 ];
 
 fn err(e: palaver_domain::Error) -> ApiError {
-    ApiError::from_core(e, FIELDS)
+    ApiError::from_core(e, PARAMS)
 }
 
-fn xc_room_id(p: &Params) -> Result<String, ApiError> {
-    let xc = p.req_str("xcRoomID", "101")?;
-    check_len(&xc, "xcRoomID", "101", 1, MAX_EXTERNAL_ID_CHARS)?;
-    Ok(xc)
+fn xc_room(p: &Params) -> Result<RoomRef, ApiError> {
+    Ok(RoomRef::External(p.req_external_id("xcRoomID", "101")?))
 }
 
-fn user_list(p: &Params, name: &str, field: &str) -> Result<Vec<String>, ApiError> {
-    let list = p.req_str_list(name, field)?;
-    for xc in &list {
-        check_len(xc, name, field, 1, MAX_EXTERNAL_ID_CHARS)?;
-    }
-    Ok(list)
+fn users(p: &Params, name: &str, field: &str) -> Result<Vec<UserRef>, ApiError> {
+    Ok(p.req_external_ids(name, field)?.into_iter().map(UserRef::External).collect())
 }
 
 fn details_reply(t: &TapTalk, app: AppId, d: &RoomDetails) -> Value {
@@ -51,7 +40,7 @@ fn details_reply(t: &TapTalk, app: AppId, d: &RoomDetails) -> Value {
 /// `room/create_or_update`: upsert by xcRoomID; types 2 and 4 only; the type must match an
 /// existing room's; tags and roles replace, participants apply on creation only.
 pub async fn create_or_update(State(t): State<TapTalk>, ServerApp(app): ServerApp, p: Params) -> ApiResult<Value> {
-    let xc_room_id = xc_room_id(&p)?;
+    let external_id = p.req_external_id("xcRoomID", "101")?;
     let kind = match p.req_int("type", "102")? {
         2 => RoomType::Group,
         4 => RoomType::Transaction,
@@ -61,41 +50,51 @@ pub async fn create_or_update(State(t): State<TapTalk>, ServerApp(app): ServerAp
     };
     let name = p.req_str("name", "103")?;
     check_len(&name, "name", "103", 1, 100)?;
-    let spec = RoomSpec {
-        xc_room_id,
-        kind,
-        name,
-        photo_thumb: p.opt_str("photoThumbnailURL", "104")?,
-        photo_full: p.opt_str("photoFullsizeURL", "105")?,
-        tags: p.opt_str_list("tags", "106")?,
-        participants: p.opt_str_list("participantXCUserIDs", "107")?,
-        participant_roles: p.opt_str_list("participantUserRoles", "108")?,
+    let members = match p.opt_str_list("participantXCUserIDs", "107")? {
+        Some(list) => list
+            .into_iter()
+            .map(|v| crate::params::external_id(v, "participantXCUserIDs", "107").map(UserRef::External))
+            .collect::<Result<_, _>>()?,
+        None => Vec::new(),
     };
-    let (details, _) = t.core.create_or_update_room(app, spec).await.map_err(err)?;
-    Ok(Reply(details_reply(&t, app, &details)))
+    let ensure = EnsureRoom {
+        external_id,
+        kind: KindRule::Exactly(kind),
+        patch: RoomPatch {
+            name: Some(name),
+            photo_thumb: p.opt_str("photoThumbnailURL", "104")?,
+            photo_full: p.opt_str("photoFullsizeURL", "105")?,
+            tags: p.opt_str_list("tags", "106")?,
+            participant_roles: p.opt_str_list("participantUserRoles", "108")?,
+            ..RoomPatch::default()
+        },
+        members,
+        members_on_create_only: true,
+    };
+    let ensured = t.core.ensure_room(app, ensure).await.map_err(err)?;
+    Ok(Reply(details_reply(&t, app, &ensured.room)))
 }
 
 /// `room/get`: a room with its participants.
 pub async fn get(State(t): State<TapTalk>, ServerApp(app): ServerApp, p: Params) -> ApiResult<Value> {
-    let xc = xc_room_id(&p)?;
-    let details = t.core.room_details(app, RoomRef::Xc(xc)).await.map_err(err)?;
+    let details = t.core.room(app, xc_room(&p)?).await.map_err(err)?;
     Ok(Reply(details_reply(&t, app, &details)))
 }
 
 /// `room/participants/add`.
 pub async fn add_participants(State(t): State<TapTalk>, ServerApp(app): ServerApp, p: Params) -> ApiResult<Value> {
-    let xc = xc_room_id(&p)?;
-    let users = user_list(&p, "participantXCUserIDs", "107")?;
-    let details = t.core.add_participants_by_xc(app, RoomRef::Xc(xc), users).await.map_err(err)?;
-    Ok(Reply(details_reply(&t, app, &details)))
+    let room = xc_room(&p)?;
+    let users = users(&p, "participantXCUserIDs", "107")?;
+    let change = t.core.add_members(app, Actor::Backend, room, users).await.map_err(err)?;
+    Ok(Reply(details_reply(&t, app, &change.room)))
 }
 
 /// `room/participants/remove`.
 pub async fn remove_participants(State(t): State<TapTalk>, ServerApp(app): ServerApp, p: Params) -> ApiResult<Value> {
-    let xc = xc_room_id(&p)?;
-    let users = user_list(&p, "participantXCUserIDs", "107")?;
-    let details = t.core.remove_participants_by_xc(app, RoomRef::Xc(xc), users).await.map_err(err)?;
-    Ok(Reply(details_reply(&t, app, &details)))
+    let room = xc_room(&p)?;
+    let users = users(&p, "participantXCUserIDs", "107")?;
+    let change = t.core.remove_members(app, Actor::Backend, room, users).await.map_err(err)?;
+    Ok(Reply(details_reply(&t, app, &change.room)))
 }
 
 /// The answer of `get_list_by_user`.
@@ -116,10 +115,9 @@ struct RoomListItem {
 /// `room/get_list_by_user`: a user's rooms, most recent first, each with its last message
 /// and the user's unread count.
 pub async fn list_by_user(State(t): State<TapTalk>, ServerApp(app): ServerApp, p: Params) -> ApiResult<RoomList> {
-    let xc = p.req_str("xcUserID", "xcUserID")?;
-    check_len(&xc, "xcUserID", "xcUserID", 1, MAX_EXTERNAL_ID_CHARS)?;
-    let filter = RoomListFilter { xc_room_ids: p.opt_str_list("xcRoomIDs", "xcRoomIDs")?, ..Default::default() };
-    let (_, entries) = t.core.room_list_of(app, &xc, filter).await?;
+    let user = UserRef::External(p.req_external_id("xcUserID", "xcUserID")?);
+    let filter = RoomFilter { external_ids: p.opt_str_list("xcRoomIDs", "xcRoomIDs")?, ..Default::default() };
+    let (_, entries) = t.core.room_list(app, user, filter).await?;
     let rooms: Vec<RoomListItem> = entries
         .iter()
         .map(|e| RoomListItem {
@@ -140,10 +138,9 @@ pub async fn list_by_user(State(t): State<TapTalk>, ServerApp(app): ServerApp, p
 }
 
 async fn set_lock(t: TapTalk, app: AppId, p: Params, locked: bool) -> ApiResult<Outcome> {
-    let xc = xc_room_id(&p)?;
-    let by = p.req_str("xcUserID", "xcUserID")?;
-    check_len(&by, "xcUserID", "xcUserID", 1, MAX_EXTERNAL_ID_CHARS)?;
-    let changed = t.core.set_room_lock(app, RoomRef::Xc(xc), &by, locked).await.map_err(err)?;
+    let room = xc_room(&p)?;
+    let by = UserRef::External(p.req_external_id("xcUserID", "xcUserID")?);
+    let changed = t.core.set_room_locked(app, room, by, locked).await.map_err(err)?;
     let word = if locked { "locked" } else { "unlocked" };
     Ok(Reply(if changed {
         Outcome::done(format!("The room has been {word} succesfully"))

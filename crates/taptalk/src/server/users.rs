@@ -2,12 +2,12 @@
 
 use super::auth::ServerApp;
 use crate::TapTalk;
-use crate::envelope::{ApiError, ApiResult, Outcome, Reply};
-use crate::params::{Params, check_len};
+use crate::envelope::{ApiError, ApiResult, Outcome, ParamNames, Reply};
+use crate::params::Params;
 use crate::wire::user::UserDto;
 use axum::extract::State;
-use palaver_domain::UserProfile;
-use palaver_domain::limits::MAX_EXTERNAL_ID_CHARS;
+use palaver_core::UserUpsert;
+use palaver_domain::{ExternalId, Field, UserProfile, UserRef};
 use serde_json::{Value, json};
 
 /// Field ids of the user profile parameters, shared by `user/update` and `auth_ticket/request`.
@@ -26,14 +26,16 @@ const PROFILE_FIELDS: &[(&str, &str)] = &[
     ("userRoleCode", "112"),
 ];
 
+/// How core errors name the profile parameters.
+const PROFILE_PARAMS: ParamNames = &[(Field::User, "xcUserID", "105"), (Field::DisplayName, "fullName", "106")];
+
 fn field(name: &str) -> &'static str {
     PROFILE_FIELDS.iter().find(|(n, _)| *n == name).map_or("", |(_, f)| f)
 }
 
 /// Reads `xcUserID` and the profile fields.
-fn profile(p: &Params) -> Result<(String, UserProfile), ApiError> {
-    let xc = p.req_str("xcUserID", field("xcUserID"))?;
-    check_len(&xc, "xcUserID", field("xcUserID"), 1, MAX_EXTERNAL_ID_CHARS)?;
+fn profile(p: &Params) -> Result<(ExternalId, UserProfile), ApiError> {
+    let xc = p.req_external_id("xcUserID", field("xcUserID"))?;
     let fullname = p.req_str("fullName", field("fullName"))?;
     let opt = |name: &str| p.opt_str(name, field(name));
     Ok((
@@ -52,32 +54,29 @@ fn profile(p: &Params) -> Result<(String, UserProfile), ApiError> {
 }
 
 /// Reads a lone `xcUserID` (field 101), as `user/get` and `user/delete` take it.
-fn xc_user_id(p: &Params) -> Result<String, ApiError> {
-    let xc = p.req_str("xcUserID", "101")?;
-    check_len(&xc, "xcUserID", "101", 1, MAX_EXTERNAL_ID_CHARS)?;
-    Ok(xc)
+fn xc_user(p: &Params) -> Result<UserRef, ApiError> {
+    Ok(UserRef::External(p.req_external_id("xcUserID", "101")?))
 }
 
 /// `user/update`: creates the user when the xcUserID is new, otherwise updates the profile.
 pub async fn update(State(t): State<TapTalk>, ServerApp(app): ServerApp, p: Params) -> ApiResult<Value> {
-    let (xc, profile) = profile(&p)?;
-    let (user, _) = t.core.upsert_user(app, &xc, profile).await.map_err(|e| ApiError::from_core(e, PROFILE_FIELDS))?;
+    let (id, profile) = profile(&p)?;
+    let upsert = UserUpsert { id, profile, name_required: true, with_login: false, password: None };
+    let (user, _) = t.core.upsert_user(app, upsert).await.map_err(|e| ApiError::from_core(e, PROFILE_PARAMS))?;
     let online = t.core.is_online(app, user.id);
     Ok(Reply(json!({"userID": user.id.0.to_string(), "user": UserDto::new(&user, online, false)})))
 }
 
 /// `user/get`: a user by xcUserID.
 pub async fn get(State(t): State<TapTalk>, ServerApp(app): ServerApp, p: Params) -> ApiResult<Value> {
-    let xc = xc_user_id(&p)?;
-    let user = t.core.user_by_xc(app, &xc).await?;
+    let user = t.core.user(app, xc_user(&p)?).await?;
     let online = t.core.is_online(app, user.id);
     Ok(Reply(json!({"user": UserDto::new(&user, online, false)})))
 }
 
 /// `user/delete`: deletes a user.
 pub async fn delete(State(t): State<TapTalk>, ServerApp(app): ServerApp, p: Params) -> ApiResult<Outcome> {
-    let xc = xc_user_id(&p)?;
-    t.core.delete_user(app, &xc).await?;
+    t.core.delete_user(app, xc_user(&p)?).await?;
     Ok(Reply(Outcome::done("The user has been deleted successfully")))
 }
 
@@ -87,8 +86,8 @@ pub async fn request_ticket(State(t): State<TapTalk>, ServerApp(app): ServerApp,
     for name in ["userIPAddress", "userAgent", "userPlatform", "userDeviceID"] {
         p.opt_str(name, field(name))?;
     }
-    let (xc, profile) = profile(&p)?;
+    let (id, profile) = profile(&p)?;
     let (ticket, user) =
-        t.core.issue_auth_ticket(app, &xc, profile).await.map_err(|e| ApiError::from_core(e, PROFILE_FIELDS))?;
+        t.core.issue_ticket(app, id, profile).await.map_err(|e| ApiError::from_core(e, PROFILE_PARAMS))?;
     Ok(Reply(json!({"ticket": ticket, "userID": user.id.0.to_string()})))
 }

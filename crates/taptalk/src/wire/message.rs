@@ -2,6 +2,7 @@
 //! the SDKs decrypt every message they receive.
 
 use super::room::RoomDto;
+use super::system;
 use super::user::UserDto;
 use crate::crypto;
 use palaver_domain::{Message, Room, User, UserId};
@@ -117,6 +118,10 @@ impl MessageDto {
     /// Renders a message.
     pub fn new(v: MessageView<'_>) -> Self {
         let m = v.message;
+        let (body, action, target) = match &m.system {
+            Some(e) => (system::body(m, e, v.sender), system::action(e).to_string(), system::target(e)),
+            None => (m.body.clone(), String::new(), String::new()),
+        };
         let quote = nested(QUOTE, &m.quote, |q| {
             if let Some(Value::String(content)) = q.get_mut("content") {
                 *content = encrypt_nonempty(content, &m.local_id);
@@ -126,8 +131,8 @@ impl MessageDto {
         Self {
             message_id: m.id.0.to_string(),
             local_id: m.local_id.clone(),
-            kind: m.kind,
-            body: crypto::encrypt(&m.body, &m.local_id),
+            kind: m.type_code,
+            body: crypto::encrypt(&body, &m.local_id),
             data: encrypt_nonempty(&m.data, &m.local_id),
             filter_id: m.filter_id.clone(),
             is_hidden: m.is_hidden,
@@ -137,8 +142,8 @@ impl MessageDto {
             room: RoomDto::new(v.room, v.viewer_partner),
             user: UserDto::new(v.sender, v.sender_online, false),
             recipient_id: recipient.0.to_string(),
-            action: m.action.clone(),
-            target: nested(TARGET, &m.target, |_| {}),
+            action,
+            target: nested(TARGET, &target, |_| {}),
             is_sending: false,
             is_delivered: m.status.delivered || m.status.read,
             is_read: m.status.read,

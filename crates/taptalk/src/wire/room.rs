@@ -1,9 +1,8 @@
 //! The TapTalk room object.
 
-use super::ImageUrl;
 use super::user::UserDto;
-use palaver_core::RoomDetails;
-use palaver_domain::{Room, RoomType, User};
+use super::{ImageUrl, room_id};
+use palaver_domain::{Room, RoomDetails, RoomType, User};
 use serde::Serialize;
 
 /// A room, all keys present.
@@ -46,8 +45,8 @@ impl RoomDto {
             _ => (room.name.clone(), ImageUrl::new(&room.photo_thumb, &room.photo_full)),
         };
         Self {
-            room_id: room.tap_room_id(),
-            xc_room_id: room.xc_room_id.clone().unwrap_or_default(),
+            room_id: room_id(room),
+            xc_room_id: room.external_id.clone().unwrap_or_default(),
             name,
             kind: room.kind.code(),
             image_url,

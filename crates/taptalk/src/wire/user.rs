@@ -84,7 +84,7 @@ impl UserDto {
         };
         Self {
             user_id: u.id.0.to_string(),
-            xc_user_id: u.xc_user_id.clone(),
+            xc_user_id: u.external_id.clone(),
             fullname: u.fullname.clone(),
             email: u.email.clone(),
             is_email_verified: false,

@@ -1,172 +1,21 @@
-//! The store conformance suite: the same checks on every backend. SQLite always runs;
-//! PostgreSQL runs when `PALAVER_TEST_DATABASE_URL` names a database (each run gets a fresh
-//! schema in it).
+//! The driver, the writer and the repositories behave alike on every backend.
 
-use palaver_domain::{AppId, Event, MessageId, Room, RoomId, RoomRef, RoomType, User, UserId, UserProfile};
-use palaver_store::repo::participants::Membership;
-use palaver_store::repo::room_list::RoomListFilter;
+use crate::{Db, group, new_app, new_group, new_user, on_every_backend, open, post};
+use palaver_domain::{Event, RoomRef, User, UserId, UserProfile};
+use palaver_store::repo::participants;
 use palaver_store::repo::sessions::{SessionTokens, TicketState};
-use palaver_store::repo::{apps, contacts, messages, participants, room_list, rooms, sessions, users};
+use palaver_store::repo::{contacts, messages, room_list, rooms, sessions, users};
 use palaver_store::{Backend, DbError, Store, StoreOptions, Value};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-struct Db {
-    name: &'static str,
-    store: Store,
-    events: Arc<Mutex<Vec<Event>>>,
-    backend: Backend,
-    _dir: tempfile::TempDir,
+/// An event that marks which job published it.
+fn marker(user: &User, n: i64) -> Event {
+    Event::Presence { user: user.clone(), online: true, last_active: n, recipients: vec![] }
 }
 
-fn random_name() -> String {
-    let mut b = [0u8; 8];
-    getrandom::fill(&mut b).unwrap();
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn open(backend: &Backend) -> (Store, Arc<Mutex<Vec<Event>>>) {
-    let events = Arc::new(Mutex::new(Vec::new()));
-    let sink_events = events.clone();
-    let store = Store::open(
-        backend,
-        StoreOptions { readers: 2, ..StoreOptions::default() },
-        Arc::new(move |batch| sink_events.lock().unwrap().extend(batch)),
-    )
-    .expect("store opens");
-    (store, events)
-}
-
-/// One store per backend available here.
-async fn backends() -> Vec<Db> {
-    let dir = tempfile::tempdir().unwrap();
-    let mut out = Vec::new();
-    let sqlite = Backend::Sqlite(dir.path().join("conformance.db"));
-    let (store, events) = tokio::task::spawn_blocking({
-        let b = sqlite.clone();
-        move || open(&b)
-    })
-    .await
-    .unwrap();
-    out.push(Db { name: "sqlite", store, events, backend: sqlite, _dir: dir });
-    if let Ok(url) = std::env::var("PALAVER_TEST_DATABASE_URL").map(|u| u.trim().to_string()) {
-        if !url.is_empty() {
-            let schema = format!("conf_{}", random_name());
-            let pg = tokio::task::spawn_blocking(move || {
-                let mut c = postgres::Client::connect(&url, postgres::NoTls).expect("test database reachable");
-                c.batch_execute(&format!("CREATE SCHEMA {schema}")).unwrap();
-                let sep = if url.contains('?') { '&' } else { '?' };
-                let backend = Backend::Postgres(format!("{url}{sep}options=-c%20search_path%3D{schema}"));
-                let (store, events) = open(&backend);
-                (backend, store, events)
-            })
-            .await
-            .unwrap();
-            out.push(Db {
-                name: "postgres",
-                store: pg.1,
-                events: pg.2,
-                backend: pg.0,
-                _dir: tempfile::tempdir().unwrap(),
-            });
-        }
-    }
-    out
-}
-
-async fn new_app(store: &Store) -> AppId {
-    let name = format!("app-{}", random_name());
-    store
-        .write(move |tx| {
-            apps::insert(
-                tx.conn(),
-                &apps::AppRecord {
-                    id: AppId(0),
-                    name: name.clone(),
-                    server_key_id: format!("s{name}"),
-                    server_key_hash: "h".into(),
-                    app_key_id: format!("a{name}"),
-                    app_key_hash: "h".into(),
-                    qiscus_app_id: format!("q{name}"),
-                    qiscus_secret_hash: "h".into(),
-                    created: 1,
-                },
-            )
-        })
-        .await
-        .unwrap()
-}
-
-async fn new_user(store: &Store, app: AppId, xc: &str) -> User {
-    let xc = xc.to_string();
-    store
-        .write(move |tx| {
-            let profile = UserProfile { fullname: Some(format!("User {xc}")), ..Default::default() };
-            users::upsert(tx.conn(), app, &xc, &profile, 1000).map(|(u, _)| u)
-        })
-        .await
-        .unwrap()
-}
-
-fn typing_event(user: &User, n: i64) -> Event {
-    Event::Typing {
-        app: user.app,
-        room: RoomId(n),
-        tap_room_id: n.to_string(),
-        user: user.clone(),
-        typing: true,
-        recipients: vec![],
-    }
-}
-
-fn group(app: AppId, name: &str) -> Room {
-    Room {
-        xc_room_id: Some(name.to_string()),
-        name: name.to_string(),
-        tags: vec!["a".into()],
-        ..Room::draft(app, RoomType::Group, 1)
-    }
-}
-
-async fn post(store: &Store, app: AppId, room: RoomId, sender: UserId, local: &str) -> MessageId {
-    let local = local.to_string();
-    store
-        .write(move |tx| {
-            let seq = tx.next_seq()?;
-            let conn = tx.conn();
-            let m = palaver_domain::Message {
-                id: MessageId(seq),
-                app,
-                room,
-                sender,
-                local_id: local.clone(),
-                kind: 1001,
-                qtype: "text".into(),
-                body: format!("body {local}"),
-                data: String::new(),
-                extras: String::new(),
-                filter_id: String::new(),
-                is_hidden: false,
-                quote: String::new(),
-                reply_to: String::new(),
-                forward_from: String::new(),
-                action: String::new(),
-                target: String::new(),
-                is_edited: false,
-                deleted: 0,
-                created: seq,
-                updated: seq,
-                change_seq: seq,
-                status: Default::default(),
-            };
-            messages::insert(conn, &m).map(|()| m.id)
-        })
-        .await
-        .unwrap()
-}
-
-#[tokio::test]
-async fn values_round_trip_through_the_driver() {
-    for db in backends().await {
+on_every_backend!(values_round_trip_through_the_driver);
+async fn values_round_trip_through_the_driver(db: Db) {
+    {
         let got = db
             .store
             .write(|tx| {
@@ -198,16 +47,16 @@ async fn values_round_trip_through_the_driver() {
     }
 }
 
-#[tokio::test]
-async fn unique_violations_are_reported_as_such() {
-    for db in backends().await {
+on_every_backend!(unique_violations_are_reported_as_such);
+async fn unique_violations_are_reported_as_such(db: Db) {
+    {
         let app = new_app(&db.store).await;
         new_user(&db.store, app, "dup").await;
         let err = db
             .store
             .write(move |tx| {
                 tx.conn().execute(
-                    "INSERT INTO users (app_id, xc_user_id, created, updated) VALUES ($1, $2, 1, 1)",
+                    "INSERT INTO users (app_id, external_id, created, updated) VALUES ($1, $2, 1, 1)",
                     &[app.0.into(), "dup".into()],
                 )
             })
@@ -217,21 +66,21 @@ async fn unique_violations_are_reported_as_such() {
     }
 }
 
-#[tokio::test]
-async fn a_failing_or_panicking_job_rolls_back_alone_and_emits_nothing() {
-    for db in backends().await {
+on_every_backend!(a_failing_or_panicking_job_rolls_back_alone_and_emits_nothing);
+async fn a_failing_or_panicking_job_rolls_back_alone_and_emits_nothing(db: Db) {
+    {
         let app = new_app(&db.store).await;
         let user = new_user(&db.store, app, "u").await;
         db.events.lock().unwrap().clear();
         let (u1, u2, u3) = (user.clone(), user.clone(), user.clone());
         let ok1 = db.store.write(move |tx| {
             tx.conn().execute("UPDATE users SET bio = 'one' WHERE id = $1", &[u1.id.0.into()])?;
-            tx.emit(typing_event(&u1, 1));
+            tx.emit(marker(&u1, 1));
             Ok::<_, DbError>(())
         });
         let failing = db.store.write(move |tx| {
             tx.conn().execute("UPDATE users SET fullname = 'changed' WHERE id = $1", &[u2.id.0.into()])?;
-            tx.emit(typing_event(&u2, 2));
+            tx.emit(marker(&u2, 2));
             Err::<(), DbError>(DbError::Other("refused".into()))
         });
         let panicking = db.store.write(move |tx| -> Result<(), DbError> {
@@ -241,7 +90,7 @@ async fn a_failing_or_panicking_job_rolls_back_alone_and_emits_nothing() {
         let u4 = user.clone();
         let ok2 = db.store.write(move |tx| {
             tx.conn().execute("UPDATE users SET email = 'e@x' WHERE id = $1", &[u4.id.0.into()])?;
-            tx.emit(typing_event(&u4, 3));
+            tx.emit(marker(&u4, 3));
             Ok::<_, DbError>(())
         });
         let (r1, r2, r3, r4) = tokio::join!(ok1, failing, panicking, ok2);
@@ -257,23 +106,23 @@ async fn a_failing_or_panicking_job_rolls_back_alone_and_emits_nothing() {
             "{}: the bad jobs left nothing",
             db.name
         );
-        let rooms: Vec<RoomId> = db
+        let rooms: Vec<i64> = db
             .events
             .lock()
             .unwrap()
             .iter()
             .map(|e| match e {
-                Event::Typing { room, .. } => *room,
-                _ => RoomId(0),
+                Event::Presence { last_active, .. } => *last_active,
+                _ => 0,
             })
             .collect();
-        assert_eq!(rooms, vec![RoomId(1), RoomId(3)], "{}: events of committed jobs only, in order", db.name);
+        assert_eq!(rooms, vec![1, 3], "{}: events of committed jobs only, in order", db.name);
     }
 }
 
-#[tokio::test]
-async fn the_sequence_never_repeats_under_concurrent_writes() {
-    for db in backends().await {
+on_every_backend!(the_sequence_never_repeats_under_concurrent_writes);
+async fn the_sequence_never_repeats_under_concurrent_writes(db: Db) {
+    {
         let writes: Vec<_> = (0..200)
             .map(|_| {
                 let store = db.store.clone();
@@ -291,9 +140,9 @@ async fn the_sequence_never_repeats_under_concurrent_writes() {
     }
 }
 
-#[tokio::test]
-async fn users_upsert_keeps_unset_fields_and_finds_by_ids() {
-    for db in backends().await {
+on_every_backend!(users_upsert_keeps_unset_fields_and_finds_by_ids);
+async fn users_upsert_keeps_unset_fields_and_finds_by_ids(db: Db) {
+    {
         let app = new_app(&db.store).await;
         let a = new_user(&db.store, app, "a").await;
         let b = new_user(&db.store, app, "b").await;
@@ -311,36 +160,26 @@ async fn users_upsert_keeps_unset_fields_and_finds_by_ids() {
             .await
             .unwrap();
         assert_eq!(
-            (updated.0.fullname.as_str(), updated.0.email.as_str(), updated.1),
-            ("User a", "a@x", false),
+            (updated.1.fullname.as_str(), updated.1.email.as_str(), updated.0.is_some()),
+            ("User a", "a@x", true),
             "{}",
             db.name
         );
         let ids = vec![b.id, a.id, UserId(999_999)];
         let found = db.store.read(move |c| users::by_ids(c, app, &ids)).await.unwrap();
-        assert_eq!(found.iter().map(|u| u.xc_user_id.as_str()).collect::<Vec<_>>(), vec!["a", "b"], "{}", db.name);
+        assert_eq!(found.iter().map(|u| u.external_id.as_str()).collect::<Vec<_>>(), vec!["a", "b"], "{}", db.name);
         let other_app = new_app(&db.store).await;
-        let none = db.store.read(move |c| users::by_xc(c, other_app, "a")).await.unwrap();
+        let none = db.store.read(move |c| users::by_external_id(c, other_app, "a")).await.unwrap();
         assert!(none.is_none(), "{}: apps are isolated", db.name);
     }
 }
 
-#[tokio::test]
-async fn pointers_only_move_forward_and_unread_counts_follow_them() {
-    for db in backends().await {
+on_every_backend!(pointers_only_move_forward_and_unread_counts_follow_them);
+async fn pointers_only_move_forward_and_unread_counts_follow_them(db: Db) {
+    {
         let app = new_app(&db.store).await;
         let (a, b) = (new_user(&db.store, app, "a").await, new_user(&db.store, app, "b").await);
-        let room = db
-            .store
-            .write(move |tx| {
-                let room = rooms::insert(tx.conn(), &group(app, "g"))?.unwrap();
-                for u in [a.id, b.id] {
-                    participants::add(tx.conn(), room.id, u, Membership::Direct, 0, 1)?;
-                }
-                Ok::<_, DbError>(room)
-            })
-            .await
-            .unwrap();
+        let room = new_group(&db.store, app, "g", &[a.id, b.id]).await;
         let m1 = post(&db.store, app, room.id, a.id, "l1").await;
         let m2 = post(&db.store, app, room.id, a.id, "l2").await;
         post(&db.store, app, room.id, b.id, "l3").await;
@@ -365,7 +204,7 @@ async fn pointers_only_move_forward_and_unread_counts_follow_them() {
             .unwrap()
             .unwrap();
         assert_eq!(back.1.read, m2.0, "{}: never backwards", db.name);
-        let list = db.store.read(move |c| room_list::for_user(c, b.id, &RoomListFilter::default())).await.unwrap();
+        let list = db.store.read(move |c| room_list::for_user(c, b.id, &Default::default())).await.unwrap();
         assert_eq!(list.len(), 1);
         assert_eq!(
             (list[0].unread, list[0].last_message.as_ref().unwrap().local_id.as_str()),
@@ -381,26 +220,18 @@ async fn pointers_only_move_forward_and_unread_counts_follow_them() {
         );
         let duplicate = db.store.write(move |tx| rooms::insert(tx.conn(), &group(app, "g"))).await.unwrap();
         assert!(duplicate.is_none(), "{}: a second room with the same external id is not inserted", db.name);
-        let found = db.store.read(move |c| rooms::by_ref(c, app, &RoomRef::Xc("g".into()))).await.unwrap().unwrap();
+        let found =
+            db.store.read(move |c| rooms::by_ref(c, app, &RoomRef::IdOrExternal("g".into()))).await.unwrap().unwrap();
         assert_eq!((found.id, found.tags.clone()), (room.id, vec!["a".to_string()]), "{}", db.name);
     }
 }
 
-#[tokio::test]
-async fn history_and_change_queries_page_in_order() {
-    for db in backends().await {
+on_every_backend!(history_queries_page_in_order);
+async fn history_queries_page_in_order(db: Db) {
+    {
         let app = new_app(&db.store).await;
         let (a, b) = (new_user(&db.store, app, "a").await, new_user(&db.store, app, "b").await);
-        let room = db
-            .store
-            .write(move |tx| {
-                let room = rooms::insert(tx.conn(), &group(app, "h"))?.unwrap();
-                participants::add(tx.conn(), room.id, a.id, Membership::Direct, 0, 1)?;
-                participants::add(tx.conn(), room.id, b.id, Membership::Direct, 0, 1)?;
-                Ok::<_, DbError>(room)
-            })
-            .await
-            .unwrap();
+        let room = new_group(&db.store, app, "h", &[a.id, b.id]).await;
         let mut ids = Vec::new();
         for i in 0..5 {
             ids.push(post(&db.store, app, room.id, a.id, &format!("h{i}")).await);
@@ -408,8 +239,8 @@ async fn history_and_change_queries_page_in_order() {
         let page = db.store.read(move |c| messages::before(c, room.id, b.id, 0, 2)).await.unwrap();
         assert_eq!(page.iter().map(|m| m.id).collect::<Vec<_>>(), vec![ids[4], ids[3]], "{}", db.name);
         let cursor = ids[1].0;
-        let changed = db.store.read(move |c| messages::changed_for_user(c, b.id, cursor, 100)).await.unwrap();
-        assert_eq!(changed.iter().map(|m| m.id).collect::<Vec<_>>(), ids[2..].to_vec(), "{}", db.name);
+        let newer = db.store.read(move |c| messages::created_for_user(c, b.id, cursor, 100)).await.unwrap();
+        assert_eq!(newer.iter().map(|m| m.id).collect::<Vec<_>>(), ids[2..].to_vec(), "{}", db.name);
         let hidden = ids[3];
         db.store.write(move |tx| messages::hide_for(tx.conn(), b.id, hidden)).await.unwrap();
         let page = db.store.read(move |c| messages::before(c, room.id, b.id, 0, 10)).await.unwrap();
@@ -419,9 +250,9 @@ async fn history_and_change_queries_page_in_order() {
     }
 }
 
-#[tokio::test]
-async fn tickets_redeem_once_and_sessions_rotate() {
-    for db in backends().await {
+on_every_backend!(tickets_redeem_once_and_sessions_rotate);
+async fn tickets_redeem_once_and_sessions_rotate(db: Db) {
+    {
         let app = new_app(&db.store).await;
         let u = new_user(&db.store, app, "t").await;
         let states = db
@@ -469,9 +300,9 @@ async fn tickets_redeem_once_and_sessions_rotate() {
     }
 }
 
-#[tokio::test]
-async fn contacts_and_blocks_are_one_way() {
-    for db in backends().await {
+on_every_backend!(contacts_and_blocks_are_one_way);
+async fn contacts_and_blocks_are_one_way(db: Db) {
+    {
         let app = new_app(&db.store).await;
         let (a, b) = (new_user(&db.store, app, "a").await, new_user(&db.store, app, "b").await);
         let result = db
@@ -495,14 +326,14 @@ async fn contacts_and_blocks_are_one_way() {
     }
 }
 
-#[tokio::test]
-async fn migrations_apply_once() {
-    for db in backends().await {
+on_every_backend!(migrations_apply_once);
+async fn migrations_apply_once(db: Db) {
+    {
         let backend = db.backend.clone();
         db.store.close();
         let (again, _) = tokio::task::spawn_blocking(move || open(&backend)).await.unwrap();
         let applied = again.read(|c| c.query_int("SELECT COUNT(*) FROM schema_migrations", &[])).await.unwrap();
-        assert_eq!(applied, 1, "{}", db.name);
+        assert_eq!(applied, 2, "{}", db.name);
         again.close();
     }
 }

@@ -1,0 +1,283 @@
+//! The change log, the core's side: each operation records its changes here, in its own
+//! transaction, which both appends the row and queues the live event (so nothing is
+//! published that was not committed, and nothing is committed without being published);
+//! readers get changes back with the current state they name.
+
+use crate::Core;
+use crate::lookup::with_context;
+use palaver_domain::{
+    AppId, Change, ChangeId, ChangeKind, Error, Event, MemberChange, MessageId, Receipt, ReceiptKind, RoomChange,
+    RoomId, UserChange, UserId, Via, time::now_ms,
+};
+use palaver_store::repo::changes::{self as log, ChangeRow};
+use palaver_store::repo::{messages, participants, rooms, settings, users};
+use palaver_store::{Conn, WriteTx};
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// The setting holding the highest change id purged so far.
+const PURGED_UPTO: &str = "changes_purged_upto";
+/// Changes purged per transaction: small, so purging never holds up other writes.
+const PURGE_BATCH: i64 = 500;
+/// How often old changes are purged.
+const PURGE_EVERY: Duration = Duration::from_secs(60);
+
+/// Records a change with a fresh id.
+pub(crate) fn record(
+    tx: &mut WriteTx<'_>,
+    app: AppId,
+    actor: Option<UserId>,
+    kind: ChangeKind,
+) -> Result<ChangeId, Error> {
+    let id = ChangeId(tx.next_seq()?);
+    record_as(tx, id, app, actor, kind)
+}
+
+/// Records a change whose id the caller took already (a new message's creation has the
+/// message's id).
+pub(crate) fn record_as(
+    tx: &mut WriteTx<'_>,
+    id: ChangeId,
+    app: AppId,
+    actor: Option<UserId>,
+    kind: ChangeKind,
+) -> Result<ChangeId, Error> {
+    let change = Change { id, app, at: now_ms(), actor, kind };
+    log::append(tx.conn(), &change)?;
+    let recipients = recipients(tx.conn(), &change)?;
+    tx.emit(Event::Committed { change: Box::new(change), recipients });
+    Ok(id)
+}
+
+/// Who hears of a change: the participants of its room now, and its own users.
+fn recipients(conn: &mut dyn Conn, change: &Change) -> Result<Vec<UserId>, Error> {
+    let pair = match &change.kind {
+        ChangeKind::MessageCreated { item, .. }
+        | ChangeKind::MessageEdited { item }
+        | ChangeKind::MessageDeleted { item } => item.room.personal_pair,
+        ChangeKind::Room { room, .. } | ChangeKind::Member { room, .. } => room.personal_pair,
+        _ => None,
+    };
+    let mut out = match (pair, change.room()) {
+        // A personal room's participants are its pair; no need to ask.
+        (Some((a, b)), _) if a == b => vec![a],
+        (Some((a, b)), _) => vec![a, b],
+        (None, Some(room)) => participants::recipients(conn, room)?,
+        (None, None) => Vec::new(),
+    };
+    for user in change.users() {
+        if !out.contains(&user) {
+            out.push(user);
+        }
+    }
+    Ok(out)
+}
+
+/// Stored changes with the state they name, as live events: the room's participants now and
+/// the change's own users hear of each. Rows whose state is gone are skipped.
+pub(crate) fn events(conn: &mut dyn Conn, rows: Vec<ChangeRow>) -> Result<Vec<Event>, Error> {
+    let mut members: HashMap<RoomId, Vec<UserId>> = HashMap::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for change in load(conn, rows)? {
+        let mut recipients = match change.room() {
+            Some(room) => match members.get(&room) {
+                Some(m) => m.clone(),
+                None => {
+                    let m = participants::recipients(conn, room)?;
+                    members.insert(room, m.clone());
+                    m
+                }
+            },
+            None => Vec::new(),
+        };
+        for user in change.users() {
+            if !recipients.contains(&user) {
+                recipients.push(user);
+            }
+        }
+        out.push(Event::Committed { change: Box::new(change), recipients });
+    }
+    Ok(out)
+}
+
+/// Rebuilds changes from stored rows, joining the current state of the messages, rooms and
+/// users they name (every one of those is kept when deleted, so the join finds it).
+pub(crate) fn load(conn: &mut dyn Conn, rows: Vec<ChangeRow>) -> Result<Vec<Change>, Error> {
+    let mut by_app: HashMap<AppId, Vec<ChangeRow>> = HashMap::new();
+    for row in rows {
+        by_app.entry(row.app).or_default().push(row);
+    }
+    let mut out = Vec::new();
+    for (app, rows) in by_app {
+        out.extend(load_app(conn, app, rows)?);
+    }
+    out.sort_by_key(|c| c.id);
+    Ok(out)
+}
+
+fn load_app(conn: &mut dyn Conn, app: AppId, rows: Vec<ChangeRow>) -> Result<Vec<Change>, Error> {
+    // Receipts name a range of messages: the ones of others after the old pointer.
+    let mut ranges: HashMap<ChangeId, Vec<MessageId>> = HashMap::new();
+    let mut message_ids = Vec::new();
+    for row in &rows {
+        // Every message change names its message (a receipt, the newest it covers).
+        if let (Some(m), true) = (row.message, row.kind.starts_with("message.")) {
+            message_ids.push(m);
+        }
+        if let (Some(room), Some(reader), Some(upto), Some(from)) = (row.room, row.actor, row.message, row.facts.from)
+            && (row.kind == "message.delivered" || row.kind == "message.read")
+        {
+            let ids = messages::ids_in_range_from_others(conn, room, reader, from.0, upto.0)?;
+            message_ids.extend(ids.iter().copied());
+            ranges.insert(row.id, ids);
+        }
+    }
+    message_ids.sort();
+    message_ids.dedup();
+    let found = messages::by_ids(conn, app, &message_ids)?;
+    let found = with_context(conn, app, found)?;
+    let items: HashMap<_, _> = found.into_iter().map(|m| (m.message.id, m)).collect();
+    let mut room_ids: Vec<RoomId> = rows.iter().filter_map(|r| r.room).collect();
+    room_ids.sort();
+    room_ids.dedup();
+    let rooms: HashMap<_, _> = rooms::by_ids(conn, app, &room_ids)?.into_iter().map(|r| (r.id, r)).collect();
+    let mut user_ids: Vec<UserId> = rows.iter().flat_map(|r| r.users.iter().copied().chain(r.facts.other)).collect();
+    user_ids.sort();
+    user_ids.dedup();
+    let users: HashMap<_, _> = users::by_ids(conn, app, &user_ids)?.into_iter().map(|u| (u.id, u)).collect();
+
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let item = || row.message.and_then(|m| items.get(&m).cloned());
+        let room = || row.room.and_then(|r| rooms.get(&r).cloned());
+        let user = || row.users.first().and_then(|u| users.get(u).cloned());
+        let other = || row.facts.other.and_then(|u| users.get(&u).cloned());
+        let room_change = |change| room().map(|room| ChangeKind::Room { change, room });
+        let member = |change| Some(ChangeKind::Member { change, room: room()?, user: user()? });
+        let user_change = |change| user().map(|user| ChangeKind::User { change, user });
+        let receipt = |kind| {
+            let upto = row.message?;
+            let upto_local_id = items.get(&upto)?.message.local_id.clone();
+            let messages = ranges.get(&row.id)?.iter().filter_map(|id| items.get(id).cloned()).collect();
+            Some(ChangeKind::Receipt(Receipt {
+                kind,
+                room: row.room?,
+                reader: row.actor?,
+                from: row.facts.from?,
+                upto,
+                upto_local_id,
+                messages,
+            }))
+        };
+        let kind = match row.kind.as_str() {
+            "message.created" => {
+                item().map(|item| ChangeKind::MessageCreated { item, via: row.facts.via.unwrap_or(Via::Client) })
+            }
+            "message.edited" => item().map(|item| ChangeKind::MessageEdited { item }),
+            "message.deleted" => item().map(|item| ChangeKind::MessageDeleted { item }),
+            "message.hidden" => {
+                item().zip(row.users.first()).map(|(item, u)| ChangeKind::MessageHidden { item, user: *u })
+            }
+            "message.delivered" => receipt(ReceiptKind::Delivered),
+            "message.read" => receipt(ReceiptKind::Read),
+            "room.created" => room_change(RoomChange::Created),
+            "room.updated" => room_change(RoomChange::Updated),
+            "room.locked" => room_change(RoomChange::Locked),
+            "room.unlocked" => room_change(RoomChange::Unlocked),
+            "room.deleted" => room_change(RoomChange::Deleted),
+            "participant.added" => member(MemberChange::Added),
+            "participant.removed" => member(MemberChange::Removed),
+            "participant.left" => member(MemberChange::Left),
+            "participant.promoted" => member(MemberChange::Promoted),
+            "participant.demoted" => member(MemberChange::Demoted),
+            "user.created" => user_change(UserChange::Created),
+            "user.updated" => user_change(UserChange::Updated),
+            "user.deleted" => user_change(UserChange::Deleted),
+            "user.deactivated" => user_change(UserChange::Deactivated),
+            "user.reactivated" => user_change(UserChange::Reactivated),
+            "contact.added" | "contact.removed" => other().zip(row.users.first()).map(|(contact, owner)| {
+                ChangeKind::Contact { added: row.kind == "contact.added", owner: *owner, contact }
+            }),
+            "user.blocked" | "user.unblocked" => other().zip(row.users.first()).map(|(subject, blocker)| {
+                ChangeKind::Block { blocked: row.kind == "user.blocked", blocker: *blocker, subject }
+            }),
+            "session.revoked" => {
+                row.users.first().map(|u| ChangeKind::SessionsRevoked { user: *u, session: row.facts.session })
+            }
+            _ => None,
+        };
+        match kind {
+            Some(kind) => out.push(Change { id: row.id, app, at: row.at, actor: row.actor, kind }),
+            None => tracing::warn!(change = row.id.0, kind = %row.kind, "skipping a change whose state is gone"),
+        }
+    }
+    Ok(out)
+}
+
+impl Core {
+    /// An app's changes after `after`, oldest first, at most `limit`, with the state they
+    /// name: what webhooks and other per-app consumers read.
+    pub async fn changes_of_app(&self, app: AppId, after: ChangeId, limit: i64) -> Result<Vec<Change>, Error> {
+        self.store()
+            .read(move |c| {
+                let rows = log::after_for_app(c, app, after, limit)?;
+                load(c, rows)
+            })
+            .await
+    }
+
+    /// The changes after `after` that concern `user` (those of its rooms and those naming
+    /// it), oldest first, at most `limit`, with the state they name.
+    pub async fn changes_of_user(&self, user: UserId, after: ChangeId, limit: i64) -> Result<Vec<Change>, Error> {
+        self.store()
+            .read(move |c| {
+                let rows = log::after_for_user(c, user, after, limit)?;
+                load(c, rows)
+            })
+            .await
+    }
+
+    /// Deletes changes older than the retention, a small batch per transaction, and notes
+    /// how far it got (device catch-up falls back to plain history before that point).
+    pub async fn purge_changes(&self) -> Result<usize, Error> {
+        let cutoff = now_ms() - self.config().change_retention_ms;
+        let mut total = 0;
+        loop {
+            let (n, upto) = self
+                .store()
+                .write(move |tx| {
+                    let (n, upto) = log::purge(tx.conn(), cutoff, PURGE_BATCH)?;
+                    if let Some(upto) = upto {
+                        settings::set(tx.conn(), PURGED_UPTO, &upto.0.to_string())?;
+                    }
+                    Ok::<_, Error>((n, upto))
+                })
+                .await?;
+            total += n;
+            if n < PURGE_BATCH as usize || upto.is_none() {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// Purges old changes every minute until shutdown.
+    pub(crate) async fn purge_changes_forever(self) {
+        let mut tick = tokio::time::interval(PURGE_EVERY);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                () = self.tasks().stopping() => return,
+            }
+            match self.purge_changes().await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(changes = n, "purged old changes"),
+                Err(e) => tracing::warn!(error = %e, "purging old changes"),
+            }
+        }
+    }
+}
+
+/// The highest change id purged so far (0 when none).
+pub(crate) fn purged_upto(conn: &mut dyn Conn) -> Result<ChangeId, Error> {
+    Ok(ChangeId(settings::get(conn, PURGED_UPTO)?.and_then(|v| v.parse().ok()).unwrap_or(0)))
+}

@@ -1,0 +1,129 @@
+//! Editing and deleting messages.
+
+use crate::Core;
+use crate::changes::record;
+use crate::lookup::{live_room, live_user_by_id, member_room, room_message, with_context};
+use palaver_domain::{
+    AppId, ChangeKind, Denied, Entity, Error, Field, Invalid, Message, MessageId, MessageType, RoomRef, UserId,
+    time::now_ms,
+};
+use palaver_store::Conn;
+use palaver_store::repo::{messages, participants};
+
+/// Messages by id that `user` may see (it is a participant of their room).
+pub(super) fn visible_messages(
+    conn: &mut dyn Conn,
+    app: AppId,
+    user: UserId,
+    ids: &[MessageId],
+) -> Result<Vec<Message>, Error> {
+    let mut out = Vec::new();
+    for m in messages::by_ids(conn, app, ids)? {
+        if participants::is_member(conn, m.room, user)? {
+            out.push(m);
+        }
+    }
+    Ok(out)
+}
+
+/// New content for a message; `None` keeps a part as it is.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Edit {
+    /// Text.
+    pub body: String,
+    /// Payload.
+    pub data: Option<String>,
+    /// Quote (JSON text).
+    pub quote: Option<String>,
+}
+
+impl Core {
+    /// Edits the content of one's own message (text, or the caption of an image or video).
+    pub fn edit_message(
+        &self,
+        app: AppId,
+        user: UserId,
+        id: MessageId,
+        edit: Edit,
+    ) -> impl Future<Output = Result<palaver_domain::RoomMessage, Error>> + Send + 'static + use<> {
+        self.store().write(move |tx| {
+            let mut message =
+                visible_messages(tx.conn(), app, user, &[id])?.pop().ok_or(Error::NotFound(Entity::Message))?;
+            if message.sender != user {
+                return Err(Error::Forbidden(Denied::EditOthers));
+            }
+            if message.is_deleted() {
+                return Err(Error::NotFound(Entity::Message));
+            }
+            if !MessageType::editable(message.type_code) {
+                return Err(Error::invalid(Field::MessageType, Invalid::NotEditable));
+            }
+            let room = live_room(tx.conn(), app, &RoomRef::Id(message.room))?;
+            if room.is_locked {
+                return Err(Error::Forbidden(Denied::Locked));
+            }
+            message.body = edit.body;
+            if let Some(d) = edit.data {
+                message.data = d;
+            }
+            if let Some(q) = edit.quote {
+                message.quote = q;
+            }
+            message.is_edited = true;
+            message.updated = now_ms();
+            messages::update(tx.conn(), &message)?;
+            let sender = live_user_by_id(tx.conn(), app, user)?;
+            let item = room_message(tx.conn(), &room, &sender, None, message)?;
+            record(tx, app, Some(user), ChangeKind::MessageEdited { item: item.clone() })?;
+            Ok(item)
+        })
+    }
+
+    /// Deletes messages of a room: for everyone (own messages only; content is erased) or
+    /// just for `user`. Returns the ids deleted.
+    pub fn delete_messages(
+        &self,
+        app: AppId,
+        user: UserId,
+        room: RoomRef,
+        ids: Vec<MessageId>,
+        for_everyone: bool,
+    ) -> impl Future<Output = Result<Vec<MessageId>, Error>> + Send + 'static + use<> {
+        self.store().write(move |tx| {
+            let room = member_room(tx.conn(), app, user, &room)?;
+            let now = now_ms();
+            let found: Vec<Message> =
+                messages::by_ids(tx.conn(), app, &ids)?.into_iter().filter(|m| m.room == room.id).collect();
+            let mut deleted = Vec::new();
+            for mut m in found {
+                if for_everyone {
+                    if m.sender != user {
+                        return Err(Error::Forbidden(Denied::DeleteOthers));
+                    }
+                    if m.is_deleted() {
+                        continue;
+                    }
+                    m.deleted = now;
+                    m.updated = now;
+                    m.body.clear();
+                    m.data.clear();
+                    m.quote.clear();
+                    messages::update(tx.conn(), &m)?;
+                } else if !messages::hide_for(tx.conn(), user, m.id)? {
+                    continue;
+                }
+                deleted.push(m);
+            }
+            let ids = deleted.iter().map(|m| m.id).collect();
+            for item in with_context(tx.conn(), app, deleted)? {
+                let kind = if for_everyone {
+                    ChangeKind::MessageDeleted { item }
+                } else {
+                    ChangeKind::MessageHidden { item, user }
+                };
+                record(tx, app, Some(user), kind)?;
+            }
+            Ok(ids)
+        })
+    }
+}

@@ -1,0 +1,137 @@
+//! Reading messages: a room's history as a participant or the backend sees it, and the
+//! latest and unread messages of a user's rooms.
+
+use crate::Core;
+use crate::lookup::{live_room, member_room, with_context};
+use palaver_domain::{AppId, Error, MessageId, RoomMessage, RoomRef, RoomType, UserId};
+use palaver_store::repo::{self, messages};
+
+/// Most unread messages `latest_and_unread` returns besides each room's last message.
+const MAX_UNREAD_LISTED: i64 = 1000;
+
+/// A message of a room's history and the visible message before it (0 for the first).
+#[derive(Clone, Debug, PartialEq)]
+pub struct HistoryEntry {
+    /// The message with its context.
+    pub item: RoomMessage,
+    /// The id of the visible message before it in the room.
+    pub previous: MessageId,
+}
+
+impl Core {
+    /// Up to `limit` messages of a room created before `max_created` (0: newest), newest
+    /// first, as the participant `user` sees them, and whether there are more.
+    pub async fn messages_before(
+        &self,
+        app: AppId,
+        user: UserId,
+        room: RoomRef,
+        max_created: i64,
+        limit: i64,
+    ) -> Result<(Vec<RoomMessage>, bool), Error> {
+        self.store()
+            .read(move |c| {
+                let room = member_room(c, app, user, &room)?;
+                let mut list = messages::before(c, room.id, user, max_created, limit + 1)?;
+                let more = list.len() as i64 > limit;
+                list.truncate(limit as usize);
+                Ok((with_context(c, app, list)?, more))
+            })
+            .await
+    }
+
+    /// Up to `limit` messages of a room created after `min_created` or changed after
+    /// `last_updated`, newest first, as the participant `user` sees them, and whether there
+    /// are more.
+    pub async fn messages_after(
+        &self,
+        app: AppId,
+        user: UserId,
+        room: RoomRef,
+        min_created: i64,
+        last_updated: i64,
+        limit: i64,
+    ) -> Result<(Vec<RoomMessage>, bool), Error> {
+        self.store()
+            .read(move |c| {
+                let room = member_room(c, app, user, &room)?;
+                let mut list = messages::after(c, room.id, user, min_created, last_updated, limit + 1)?;
+                let more = list.len() as i64 > limit;
+                list.truncate(limit as usize);
+                list.reverse();
+                Ok((with_context(c, app, list)?, more))
+            })
+            .await
+    }
+
+    /// A page of a room's visible messages (neither hidden nor deleted), newest first, each
+    /// with the visible message before it.
+    pub async fn room_history(
+        &self,
+        app: AppId,
+        room: RoomRef,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<HistoryEntry>, Error> {
+        self.store()
+            .read(move |c| {
+                let room = live_room(c, app, &room)?;
+                // One row more than asked gives the last message's predecessor.
+                let mut rows = messages::visible_page_newest_first(c, room.id, offset, limit + 1)?;
+                let extra = if rows.len() as i64 > limit { rows.pop() } else { None };
+                let previous: Vec<MessageId> =
+                    rows.iter().skip(1).map(|m| m.id).chain([extra.map_or(MessageId(0), |m| m.id)]).collect();
+                let items = with_context(c, app, rows)?;
+                let previous: std::collections::HashMap<MessageId, MessageId> =
+                    items.iter().map(|i| i.message.id).zip(previous).collect();
+                Ok(items
+                    .into_iter()
+                    .map(|item| {
+                        let previous = previous.get(&item.message.id).copied().unwrap_or_default();
+                        HistoryEntry { item, previous }
+                    })
+                    .collect())
+            })
+            .await
+    }
+
+    /// The id of the visible message before message `id` in its room (0 for the first).
+    pub async fn previous_message(&self, app: AppId, id: MessageId) -> Result<MessageId, Error> {
+        self.store()
+            .read(move |c| {
+                let Some(m) = messages::by_ids(c, app, &[id])?.pop() else {
+                    return Ok(MessageId(0));
+                };
+                Ok(MessageId(messages::previous_visible_id(c, m.room, id)?))
+            })
+            .await
+    }
+
+    /// For each room of `user`: its last message, plus every message the user has not read.
+    pub async fn latest_and_unread(&self, app: AppId, user: UserId) -> Result<Vec<RoomMessage>, Error> {
+        self.store()
+            .read(move |c| {
+                let list = repo::room_list::for_user(c, user, &Default::default())?;
+                let mut seen = std::collections::HashSet::new();
+                let mut out = Vec::new();
+                for e in list {
+                    if let (Some(message), Some(sender)) = (e.last_message, e.sender) {
+                        seen.insert(message.id);
+                        let partner = if e.room.kind == RoomType::Personal {
+                            if sender.id == user { e.partner } else { repo::users::by_id(c, app, user)? }
+                        } else {
+                            None
+                        };
+                        out.push(RoomMessage { message, room: e.room, sender, partner });
+                    }
+                }
+                let unread: Vec<_> = messages::unread_for_user(c, user, MAX_UNREAD_LISTED)?
+                    .into_iter()
+                    .filter(|m| !seen.contains(&m.id))
+                    .collect();
+                out.extend(with_context(c, app, unread)?);
+                Ok(out)
+            })
+            .await
+    }
+}

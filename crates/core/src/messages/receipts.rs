@@ -1,0 +1,65 @@
+//! Delivery and read receipts: a reader's pointers move forward, and the messages whose state
+//! changed are recorded with the receipt.
+
+use super::edit::visible_messages;
+use crate::Core;
+use crate::changes::record;
+use crate::lookup::with_context;
+use futures_util::future::Either;
+use palaver_domain::{AppId, ChangeKind, Error, MessageId, Receipt, ReceiptKind, UserId};
+use palaver_store::repo::{messages, participants};
+use std::collections::BTreeMap;
+
+impl Core {
+    /// Records that `user` received (or read) messages: its pointers move forward in each
+    /// room to the newest message named, and each room's receipt carries the messages whose
+    /// state changed. Returns their ids.
+    pub fn mark_messages(
+        &self,
+        app: AppId,
+        user: UserId,
+        ids: Vec<MessageId>,
+        kind: ReceiptKind,
+    ) -> impl Future<Output = Result<Vec<MessageId>, Error>> + Send + 'static + use<> {
+        if ids.is_empty() {
+            return Either::Left(std::future::ready(Ok(Vec::new())));
+        }
+        Either::Right(self.store().write(move |tx| {
+            let mut upto: BTreeMap<_, (MessageId, String)> = BTreeMap::new();
+            for m in visible_messages(tx.conn(), app, user, &ids)? {
+                let e = upto.entry(m.room).or_insert((m.id, m.local_id.clone()));
+                if m.id > e.0 {
+                    *e = (m.id, m.local_id);
+                }
+            }
+            let read = kind == ReceiptKind::Read;
+            let mut changed = Vec::new();
+            for (room, (newest, local_id)) in upto {
+                let (read_to, delivered_to) =
+                    if read { (Some(newest.0), Some(newest.0)) } else { (None, Some(newest.0)) };
+                let Some((before, after)) = participants::advance(tx.conn(), room, user, read_to, delivered_to)? else {
+                    continue;
+                };
+                let (from, to) = if read { (before.read, after.read) } else { (before.delivered, after.delivered) };
+                if to <= from {
+                    continue;
+                }
+                let ids = messages::ids_in_range_from_others(tx.conn(), room, user, from, to)?;
+                let now = messages::by_ids(tx.conn(), app, &ids)?;
+                let items = with_context(tx.conn(), app, now)?;
+                changed.extend(ids);
+                let receipt = Receipt {
+                    kind,
+                    room,
+                    reader: user,
+                    from: MessageId(from),
+                    upto: MessageId(to),
+                    upto_local_id: local_id,
+                    messages: items,
+                };
+                record(tx, app, Some(user), ChangeKind::Receipt(receipt))?;
+            }
+            Ok(changed)
+        }))
+    }
+}

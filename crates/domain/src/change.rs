@@ -1,0 +1,304 @@
+//! The change log: every committed change of state, one entry each, in commit order.
+//!
+//! A [`Change`] is written in the same transaction as the change it records, and published
+//! to live connections from there; webhooks, catching up devices and cluster nodes all read
+//! the same log. In memory a change carries everything a renderer needs (the message with its
+//! room and sender, the room, the user); the stored row keeps only ids and the few facts that
+//! are not state (see [`Change::facts`]), and readers join the current state of the rest.
+
+use crate::event::RoomMessage;
+use crate::ids::{AppId, ChangeId, MessageId, RoomId, UserId};
+use crate::room::Room;
+use crate::user::User;
+use serde::{Deserialize, Serialize};
+
+/// Where a new message came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Via {
+    /// A client app, through a client API.
+    Client,
+    /// The customer's backend, through a server API.
+    Backend,
+}
+
+/// What happened to a room.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RoomChange {
+    /// It was created.
+    Created,
+    /// Its name, pictures, options, tags, roles or external id changed (or it was revived).
+    Updated,
+    /// It was locked.
+    Locked,
+    /// It was unlocked.
+    Unlocked,
+    /// It was deleted.
+    Deleted,
+}
+
+/// What happened to a user's membership of a room.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MemberChange {
+    /// The user was added.
+    Added,
+    /// The user was removed by someone else.
+    Removed,
+    /// The user left.
+    Left,
+    /// The user became an admin.
+    Promoted,
+    /// The user stopped being an admin.
+    Demoted,
+}
+
+/// What happened to a user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UserChange {
+    /// The user was created.
+    Created,
+    /// Its profile changed (or a deleted user was revived).
+    Updated,
+    /// It was deleted.
+    Deleted,
+    /// It was deactivated.
+    Deactivated,
+    /// It was activated again.
+    Reactivated,
+}
+
+/// Which pointer a receipt moved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReceiptKind {
+    /// Messages reached a device of the reader.
+    Delivered,
+    /// The reader read them.
+    Read,
+}
+
+/// A reader's pointer in a room moved forward: every message of others after `from` and up to
+/// `upto` is now delivered to (or read by) the reader.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Receipt {
+    /// Delivered or read.
+    pub kind: ReceiptKind,
+    /// The room.
+    pub room: RoomId,
+    /// Who received or read.
+    pub reader: UserId,
+    /// The pointer before.
+    pub from: MessageId,
+    /// The pointer now: the newest message received or read.
+    pub upto: MessageId,
+    /// The client id of message `upto`.
+    pub upto_local_id: String,
+    /// The messages whose state changed, as they are now.
+    pub messages: Vec<RoomMessage>,
+}
+
+/// What a change did, with the state a consumer renders.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ChangeKind {
+    /// A message was posted.
+    MessageCreated {
+        /// The message.
+        item: RoomMessage,
+        /// Who posted it: a client or the backend.
+        via: Via,
+    },
+    /// A message's content was edited.
+    MessageEdited {
+        /// The message after the edit.
+        item: RoomMessage,
+    },
+    /// A message was deleted for everyone.
+    MessageDeleted {
+        /// The message, its content erased.
+        item: RoomMessage,
+    },
+    /// A message was deleted for one user only.
+    MessageHidden {
+        /// The message.
+        item: RoomMessage,
+        /// The user who no longer sees it.
+        user: UserId,
+    },
+    /// A delivery or read receipt.
+    Receipt(Receipt),
+    /// A room was created, changed or deleted.
+    Room {
+        /// What happened.
+        change: RoomChange,
+        /// The room after the change.
+        room: Room,
+    },
+    /// A user joined, left or changed role in a room.
+    Member {
+        /// What happened.
+        change: MemberChange,
+        /// The room.
+        room: Room,
+        /// The participant.
+        user: User,
+    },
+    /// A user was created, changed or deleted.
+    User {
+        /// What happened.
+        change: UserChange,
+        /// The user after the change.
+        user: User,
+    },
+    /// A user added or removed a contact.
+    Contact {
+        /// Whether it was added (else removed).
+        added: bool,
+        /// Whose contact list changed.
+        owner: UserId,
+        /// The contact.
+        contact: User,
+    },
+    /// A user blocked or unblocked another.
+    Block {
+        /// Whether this is a block (else an unblock).
+        blocked: bool,
+        /// Who blocks.
+        blocker: UserId,
+        /// Whom.
+        subject: User,
+    },
+    /// A user's sessions ended: one of them (a logout), or all (deletion).
+    SessionsRevoked {
+        /// The user.
+        user: UserId,
+        /// The session, `None` for every session of the user.
+        session: Option<i64>,
+    },
+}
+
+/// One committed change.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    /// Position in the log.
+    pub id: ChangeId,
+    /// The app it belongs to.
+    pub app: AppId,
+    /// When it was committed, Unix ms.
+    pub at: i64,
+    /// The user who made it; `None` for the app's backend or Palaver itself.
+    pub actor: Option<UserId>,
+    /// What it did.
+    pub kind: ChangeKind,
+}
+
+/// The facts a stored change row keeps besides its ids: what is not state that can be read
+/// back (how a message was posted, where a pointer was before, which contact).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeFacts {
+    /// For a new message, where it came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<Via>,
+    /// For a receipt, the pointer before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<MessageId>,
+    /// For a contact or block change, the other user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other: Option<UserId>,
+    /// For a revoked session, which one (none: all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<i64>,
+}
+
+impl Change {
+    /// The stored name of the change's kind, e.g. `message.created`: stable, documented,
+    /// used by webhooks' event filters.
+    pub fn name(&self) -> &'static str {
+        match &self.kind {
+            ChangeKind::MessageCreated { .. } => "message.created",
+            ChangeKind::MessageEdited { .. } => "message.edited",
+            ChangeKind::MessageDeleted { .. } => "message.deleted",
+            ChangeKind::MessageHidden { .. } => "message.hidden",
+            ChangeKind::Receipt(r) => match r.kind {
+                ReceiptKind::Delivered => "message.delivered",
+                ReceiptKind::Read => "message.read",
+            },
+            ChangeKind::Room { change, .. } => match change {
+                RoomChange::Created => "room.created",
+                RoomChange::Updated => "room.updated",
+                RoomChange::Locked => "room.locked",
+                RoomChange::Unlocked => "room.unlocked",
+                RoomChange::Deleted => "room.deleted",
+            },
+            ChangeKind::Member { change, .. } => match change {
+                MemberChange::Added => "participant.added",
+                MemberChange::Removed => "participant.removed",
+                MemberChange::Left => "participant.left",
+                MemberChange::Promoted => "participant.promoted",
+                MemberChange::Demoted => "participant.demoted",
+            },
+            ChangeKind::User { change, .. } => match change {
+                UserChange::Created => "user.created",
+                UserChange::Updated => "user.updated",
+                UserChange::Deleted => "user.deleted",
+                UserChange::Deactivated => "user.deactivated",
+                UserChange::Reactivated => "user.reactivated",
+            },
+            ChangeKind::Contact { added: true, .. } => "contact.added",
+            ChangeKind::Contact { added: false, .. } => "contact.removed",
+            ChangeKind::Block { blocked: true, .. } => "user.blocked",
+            ChangeKind::Block { blocked: false, .. } => "user.unblocked",
+            ChangeKind::SessionsRevoked { .. } => "session.revoked",
+        }
+    }
+
+    /// The room whose participants the change concerns, if any: they all hear of it.
+    pub fn room(&self) -> Option<RoomId> {
+        match &self.kind {
+            ChangeKind::MessageCreated { item, .. }
+            | ChangeKind::MessageEdited { item }
+            | ChangeKind::MessageDeleted { item } => Some(item.room.id),
+            ChangeKind::Receipt(r) => Some(r.room),
+            ChangeKind::Room { room, .. } | ChangeKind::Member { room, .. } => Some(room.id),
+            ChangeKind::MessageHidden { .. }
+            | ChangeKind::User { .. }
+            | ChangeKind::Contact { .. }
+            | ChangeKind::Block { .. }
+            | ChangeKind::SessionsRevoked { .. } => None,
+        }
+    }
+
+    /// The message the change is about (for a receipt, the newest one it covers).
+    pub fn message(&self) -> Option<MessageId> {
+        match &self.kind {
+            ChangeKind::MessageCreated { item, .. }
+            | ChangeKind::MessageEdited { item }
+            | ChangeKind::MessageDeleted { item }
+            | ChangeKind::MessageHidden { item, .. } => Some(item.message.id),
+            ChangeKind::Receipt(r) => Some(r.upto),
+            _ => None,
+        }
+    }
+
+    /// Users the change concerns besides (or instead of) a room's participants: they hear of
+    /// it even when they are not, or no longer, in the room.
+    pub fn users(&self) -> Vec<UserId> {
+        match &self.kind {
+            ChangeKind::MessageHidden { user, .. } => vec![*user],
+            ChangeKind::Member { user, .. } | ChangeKind::User { user, .. } => vec![user.id],
+            ChangeKind::Contact { owner, .. } => vec![*owner],
+            ChangeKind::Block { blocker, .. } => vec![*blocker],
+            ChangeKind::SessionsRevoked { user, .. } => vec![*user],
+            _ => Vec::new(),
+        }
+    }
+
+    /// The facts the stored row keeps (see [`ChangeFacts`]).
+    pub fn facts(&self) -> ChangeFacts {
+        match &self.kind {
+            ChangeKind::MessageCreated { via, .. } => ChangeFacts { via: Some(*via), ..ChangeFacts::default() },
+            ChangeKind::Receipt(r) => ChangeFacts { from: Some(r.from), ..ChangeFacts::default() },
+            ChangeKind::Contact { contact, .. } => ChangeFacts { other: Some(contact.id), ..ChangeFacts::default() },
+            ChangeKind::Block { subject, .. } => ChangeFacts { other: Some(subject.id), ..ChangeFacts::default() },
+            ChangeKind::SessionsRevoked { session, .. } => ChangeFacts { session: *session, ..ChangeFacts::default() },
+            _ => ChangeFacts::default(),
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! The faces this server speaks. Each brings its routes, the paths it owns (so an unknown
+//! path under them is answered in its dialect), and the kinds of key an app needs for it; a
+//! new face is one more entry here.
+
+use axum::Router;
+use axum::response::Response;
+use palaver_core::{Core, CreatedApp, KeyField, KeyKind};
+use serde_json::{Map, Value, json};
+
+/// One dialect.
+pub struct Face {
+    /// Its name, for logs.
+    pub name: &'static str,
+    /// Its routes.
+    pub router: fn(Core) -> Router,
+    /// Whether a path belongs to it.
+    pub owns: fn(&str) -> bool,
+    /// Its answer for an unknown path it owns.
+    pub not_found: fn(&str) -> Response,
+    /// The kinds of key every app needs for it.
+    pub keys: &'static [KeyKind],
+}
+
+/// Every face, in the order their paths are matched.
+pub const FACES: &[Face] = &[
+    Face {
+        name: "taptalk",
+        router: palaver_taptalk::router,
+        owns: palaver_taptalk::owns_path,
+        not_found: palaver_taptalk::not_found,
+        keys: palaver_taptalk::KEY_KINDS,
+    },
+    Face {
+        name: "qiscus",
+        router: palaver_qiscus::router,
+        owns: palaver_qiscus::owns_path,
+        not_found: palaver_qiscus::not_found,
+        keys: palaver_qiscus::KEY_KINDS,
+    },
+];
+
+/// Every kind of key the faces need: what a new app gets.
+pub fn key_kinds() -> Vec<KeyKind> {
+    FACES.iter().flat_map(|f| f.keys.iter().copied()).collect()
+}
+
+/// How an operator is shown a key: each face words its own.
+fn key_fields(kind: &str, id: &str, secret: Option<&str>) -> Vec<KeyField> {
+    match key_kinds().into_iter().find(|k| k.name == kind) {
+        Some(k) => (k.show)(id, secret),
+        None => vec![],
+    }
+}
+
+/// A new app's credentials, every value named: `{app_id, name, server_key, ...}`.
+pub fn credentials_json(app: &CreatedApp) -> Value {
+    let mut map = Map::new();
+    map.insert("app_id".into(), json!(app.app_id));
+    map.insert("name".into(), json!(app.name));
+    for key in &app.keys {
+        for f in key_fields(key.kind, &key.id, Some(&key.secret)) {
+            map.insert(f.name.into(), json!(f.value));
+        }
+    }
+    Value::Object(map)
+}
+
+/// A new app's credentials for a terminal: the labelled values, one per line.
+pub fn credentials_text(app: &CreatedApp) -> String {
+    let lines: Vec<(String, String)> = app
+        .keys
+        .iter()
+        .flat_map(|key| key_fields(key.kind, &key.id, Some(&key.secret)))
+        .filter_map(|f| f.label.map(|label| (format!("{label}:"), f.value)))
+        .collect();
+    let width = lines.iter().map(|(l, _)| l.len()).max().unwrap_or(0);
+    lines.iter().map(|(label, value)| format!("  {label:<width$} {value}\n")).collect()
+}
+
+/// An app's key ids, every value named (for listings: no secrets).
+pub fn key_ids_json(keys: &[(String, String)]) -> Map<String, Value> {
+    let mut map = Map::new();
+    for (kind, id) in keys {
+        for f in key_fields(kind, id, None) {
+            map.insert(f.name.into(), json!(f.value));
+        }
+    }
+    map
+}

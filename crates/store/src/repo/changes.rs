@@ -1,0 +1,157 @@
+//! The change log (see `palaver_domain::change`): one row per committed change, appended in
+//! the change's own transaction, read back after an id by a node, an app or a user.
+
+use crate::db::{Conn, DbResult, Row, Value, placeholders};
+use palaver_domain::change::ChangeFacts;
+use palaver_domain::{AppId, Change, ChangeId, MessageId, RoomId, UserId};
+
+/// A stored change: ids and facts; the state it names is read from its own tables.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChangeRow {
+    /// Position in the log.
+    pub id: ChangeId,
+    /// App.
+    pub app: AppId,
+    /// Kind name, as [`Change::name`] gives it.
+    pub kind: String,
+    /// Who made it.
+    pub actor: Option<UserId>,
+    /// The room whose participants it concerns.
+    pub room: Option<RoomId>,
+    /// The message it is about.
+    pub message: Option<MessageId>,
+    /// Users it concerns besides the room's participants.
+    pub users: Vec<UserId>,
+    /// What else the row keeps.
+    pub facts: ChangeFacts,
+    /// When it was committed, Unix ms.
+    pub at: i64,
+}
+
+const COLS: &str = "c.id, c.app_id, c.kind, c.actor_id, c.room_id, c.message_id, c.users, c.facts, c.created";
+
+fn positive(v: i64) -> Option<i64> {
+    (v > 0).then_some(v)
+}
+
+fn from_row(r: &dyn Row) -> DbResult<ChangeRow> {
+    let users: Vec<i64> = serde_json::from_str(&r.text(6)?).unwrap_or_default();
+    Ok(ChangeRow {
+        id: ChangeId(r.int(0)?),
+        app: AppId(r.int(1)?),
+        kind: r.text(2)?,
+        actor: positive(r.int(3)?).map(UserId),
+        room: positive(r.int(4)?).map(RoomId),
+        message: positive(r.int(5)?).map(MessageId),
+        users: users.into_iter().map(UserId).collect(),
+        facts: serde_json::from_str(&r.text(7)?).unwrap_or_default(),
+        at: r.int(8)?,
+    })
+}
+
+/// Appends a change (its id already taken from the sequence) inside the caller's transaction.
+pub fn append(conn: &mut dyn Conn, change: &Change) -> DbResult<()> {
+    let users = change.users();
+    let users_json = serde_json::to_string(&users.iter().map(|u| u.0).collect::<Vec<_>>()).unwrap_or_default();
+    let facts = change.facts();
+    let facts_json = if facts == ChangeFacts::default() {
+        "{}".to_string()
+    } else {
+        serde_json::to_string(&facts).unwrap_or_default()
+    };
+    conn.execute(
+        "INSERT INTO changes (id, app_id, kind, actor_id, room_id, message_id, users, facts, created) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        &[
+            change.id.0.into(),
+            change.app.0.into(),
+            change.name().into(),
+            change.actor.map_or(0, |u| u.0).into(),
+            change.room().map_or(0, |r| r.0).into(),
+            change.message().map_or(0, |m| m.0).into(),
+            users_json.as_str().into(),
+            facts_json.as_str().into(),
+            change.at.into(),
+        ],
+    )?;
+    for user in users {
+        conn.execute(
+            "INSERT INTO change_users (user_id, change_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            &[user.0.into(), change.id.0.into()],
+        )?;
+    }
+    Ok(())
+}
+
+/// Every change after `after`, oldest first, at most `limit` (a node catching up).
+pub fn after(conn: &mut dyn Conn, after: ChangeId, limit: i64) -> DbResult<Vec<ChangeRow>> {
+    conn.query(
+        &format!("SELECT {COLS} FROM changes c WHERE c.id > $1 ORDER BY c.id LIMIT $2"),
+        &[after.0.into(), limit.into()],
+        from_row,
+    )
+}
+
+/// An app's changes after `after`, oldest first, at most `limit`.
+pub fn after_for_app(conn: &mut dyn Conn, app: AppId, after: ChangeId, limit: i64) -> DbResult<Vec<ChangeRow>> {
+    conn.query(
+        &format!("SELECT {COLS} FROM changes c WHERE c.app_id = $1 AND c.id > $2 ORDER BY c.id LIMIT $3"),
+        &[app.0.into(), after.0.into(), limit.into()],
+        from_row,
+    )
+}
+
+/// The changes after `after` that concern `user`: those of the rooms it is in now, and those
+/// naming it; oldest first, at most `limit`.
+pub fn after_for_user(conn: &mut dyn Conn, user: UserId, after: ChangeId, limit: i64) -> DbResult<Vec<ChangeRow>> {
+    conn.query(
+        &format!(
+            "SELECT {COLS} FROM changes c JOIN participants p ON p.room_id = c.room_id \
+             WHERE p.user_id = $1 AND c.id > $2 \
+             UNION SELECT {COLS} FROM change_users u JOIN changes c ON c.id = u.change_id \
+             WHERE u.user_id = $1 AND u.change_id > $2 \
+             ORDER BY 1 LIMIT $3"
+        ),
+        &[user.0.into(), after.0.into(), limit.into()],
+        from_row,
+    )
+}
+
+/// The ids of the changes after `after` and up to `upto`, ascending.
+pub fn ids_between(conn: &mut dyn Conn, after: ChangeId, upto: ChangeId) -> DbResult<Vec<ChangeId>> {
+    conn.query("SELECT id FROM changes WHERE id > $1 AND id <= $2 ORDER BY id", &[after.0.into(), upto.0.into()], |r| {
+        Ok(ChangeId(r.int(0)?))
+    })
+}
+
+/// Changes by id, oldest first; ids not in the log are skipped.
+pub fn by_ids(conn: &mut dyn Conn, ids: &[ChangeId]) -> DbResult<Vec<ChangeRow>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let sql =
+            format!("SELECT {COLS} FROM changes c WHERE c.id IN ({}) ORDER BY c.id", placeholders(1, chunk.len()));
+        let params: Vec<Value> = chunk.iter().map(|i| Value::Int(i.0)).collect();
+        out.extend(conn.query(&sql, &params, from_row)?);
+    }
+    Ok(out)
+}
+
+/// Deletes up to `batch` of the oldest changes committed before `before` (Unix ms); returns
+/// how many went and the highest id among them.
+pub fn purge(conn: &mut dyn Conn, before: i64, batch: i64) -> DbResult<(usize, Option<ChangeId>)> {
+    let old = conn.query(
+        "SELECT id, users FROM changes WHERE created < $1 ORDER BY id LIMIT $2",
+        &[before.into(), batch.into()],
+        |r| Ok((r.int(0)?, r.text(1)?)),
+    )?;
+    for (id, users) in &old {
+        for user in serde_json::from_str::<Vec<i64>>(users).unwrap_or_default() {
+            conn.execute(
+                "DELETE FROM change_users WHERE user_id = $1 AND change_id = $2",
+                &[user.into(), (*id).into()],
+            )?;
+        }
+        conn.execute("DELETE FROM changes WHERE id = $1", &[(*id).into()])?;
+    }
+    Ok((old.len(), old.last().map(|(id, _)| ChangeId(*id))))
+}

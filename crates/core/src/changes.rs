@@ -228,10 +228,16 @@ impl Core {
 
     /// The changes after `after` that concern `user` (those of its rooms and those naming
     /// it), oldest first, at most `limit`, with the state they name.
-    pub async fn changes_of_user(&self, user: UserId, after: ChangeId, limit: i64) -> Result<Vec<Change>, Error> {
+    pub async fn changes_of_user(
+        &self,
+        app: AppId,
+        user: UserId,
+        after: ChangeId,
+        limit: i64,
+    ) -> Result<Vec<Change>, Error> {
         self.store()
             .read(move |c| {
-                let rows = log::after_for_user(c, user, after, limit)?;
+                let rows = log::after_for_user(c, app, user, after, limit)?;
                 load(c, rows)
             })
             .await
@@ -241,23 +247,28 @@ impl Core {
     /// how far it got (device catch-up falls back to plain history before that point).
     pub async fn purge_changes(&self) -> Result<usize, Error> {
         let cutoff = now_ms() - self.config().change_retention_ms;
+        let apps = self.store().read(|c| palaver_store::repo::apps::list(c)).await?;
         let mut total = 0;
-        loop {
-            let (n, upto) = self
-                .store()
-                .write(move |tx| {
-                    let (n, upto) = log::purge(tx.conn(), cutoff, PURGE_BATCH)?;
-                    if let Some(upto) = upto {
-                        settings::set(tx.conn(), PURGED_UPTO, &upto.0.to_string())?;
-                    }
-                    Ok::<_, Error>((n, upto))
-                })
-                .await?;
-            total += n;
-            if n < PURGE_BATCH as usize || upto.is_none() {
-                return Ok(total);
+        for app in apps.into_iter().map(|a| a.id) {
+            loop {
+                let n = self
+                    .store()
+                    .write(move |tx| {
+                        let (n, upto) = log::purge(tx.conn(), app, cutoff, PURGE_BATCH)?;
+                        let before = purged_upto(tx.conn())?;
+                        if let Some(upto) = upto.filter(|u| *u > before) {
+                            settings::set(tx.conn(), PURGED_UPTO, &upto.0.to_string())?;
+                        }
+                        Ok::<_, Error>(n)
+                    })
+                    .await?;
+                total += n;
+                if n < PURGE_BATCH as usize {
+                    break;
+                }
             }
         }
+        Ok(total)
     }
 
     /// Purges old changes every minute until shutdown.

@@ -45,7 +45,7 @@ impl Core {
                     let next = if list.len() == MAX_MESSAGES { list.last().map_or(cursor, |m| m.id.0) } else { now };
                     (list, next)
                 } else {
-                    let rows = log::after_for_user(conn, user, ChangeId(cursor), MAX_CHANGES)?;
+                    let rows = log::after_for_user(conn, app, user, ChangeId(cursor), MAX_CHANGES)?;
                     let complete = (rows.len() as i64) < MAX_CHANGES;
                     // Each message once, at the place of its latest change.
                     let mut order: Vec<MessageId> = Vec::new();

@@ -136,14 +136,8 @@ pub(crate) fn insert_message(
     content: Message,
     via: Via,
 ) -> Result<(RoomMessage, bool), Error> {
-    if let Some(existing) = messages::by_local_id(tx.conn(), room.id, &local_id)? {
-        let sender = if existing.sender == sender.id {
-            sender.clone()
-        } else {
-            users::by_id(tx.conn(), room.app, existing.sender)?.unwrap_or_else(|| sender.clone())
-        };
-        return Ok((room_message(tx.conn(), room, &sender, partner, existing)?, false));
-    }
+    // The client id's uniqueness in the room decides: a repeat inserts nothing (and its id from
+    // the sequence goes unused, which is harmless), and the stored message is the answer.
     let id = tx.next_seq()?;
     let now = now_ms();
     let message = Message {
@@ -156,7 +150,16 @@ pub(crate) fn insert_message(
         updated: now,
         ..content
     };
-    messages::insert(tx.conn(), &message)?;
+    if !messages::insert(tx.conn(), &message)? {
+        let existing = messages::by_local_id(tx.conn(), room.id, &message.local_id)?
+            .ok_or_else(|| Error::internal("a message with this client id vanished"))?;
+        let sender = if existing.sender == sender.id {
+            sender.clone()
+        } else {
+            users::by_id(tx.conn(), room.app, existing.sender)?.unwrap_or_else(|| sender.clone())
+        };
+        return Ok((room_message(tx.conn(), room, &sender, partner, existing)?, false));
+    }
     let item = room_message(tx.conn(), room, sender, partner, message)?;
     record_as(tx, ChangeId(id), room.app, Some(sender.id), ChangeKind::MessageCreated { item: item.clone(), via })?;
     Ok((item, true))

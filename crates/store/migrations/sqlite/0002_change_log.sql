@@ -4,19 +4,22 @@
 -- The change log: one row per committed change, written in the change's own transaction. Its
 -- ids come from the same sequence as message ids (`counters.seq`); a message's creation is
 -- the change whose id is the message id. The row keeps ids and `facts` (JSON); readers join
--- the current state of the message, room and users it names.
+-- the current state of the message, room and users it names. Rows are kept in (app, id) order,
+-- which is the order per-app readers and the purge want, so one b-tree serves as table and
+-- index (every message writes one row here). PostgreSQL, where nodes also read across apps,
+-- keeps an id key and an (app, id) index instead.
 CREATE TABLE changes (
-    id INTEGER PRIMARY KEY,
     app_id INTEGER NOT NULL,
+    id INTEGER NOT NULL,
     kind TEXT NOT NULL,
     actor_id INTEGER NOT NULL DEFAULT 0,
     room_id INTEGER NOT NULL DEFAULT 0,
     message_id INTEGER NOT NULL DEFAULT 0,
     users TEXT NOT NULL DEFAULT '[]',
     facts TEXT NOT NULL DEFAULT '{}',
-    created INTEGER NOT NULL
-);
-CREATE INDEX changes_by_app ON changes (app_id, id);
+    created INTEGER NOT NULL,
+    PRIMARY KEY (app_id, id)
+) WITHOUT ROWID;
 CREATE INDEX changes_by_room ON changes (room_id, id);
 
 -- The users a change concerns besides a room's participants (`changes.users`), so that one

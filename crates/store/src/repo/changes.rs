@@ -92,7 +92,8 @@ pub fn after(conn: &mut dyn Conn, after: ChangeId, limit: i64) -> DbResult<Vec<C
     )
 }
 
-/// An app's changes after `after`, oldest first, at most `limit`.
+/// An app's changes after `after`, oldest first, at most `limit`. (SQLite keeps the table in
+/// this order; the node-wide reads above serve clustered nodes, on PostgreSQL.)
 pub fn after_for_app(conn: &mut dyn Conn, app: AppId, after: ChangeId, limit: i64) -> DbResult<Vec<ChangeRow>> {
     conn.query(
         &format!("SELECT {COLS} FROM changes c WHERE c.app_id = $1 AND c.id > $2 ORDER BY c.id LIMIT $3"),
@@ -101,18 +102,24 @@ pub fn after_for_app(conn: &mut dyn Conn, app: AppId, after: ChangeId, limit: i6
     )
 }
 
-/// The changes after `after` that concern `user`: those of the rooms it is in now, and those
-/// naming it; oldest first, at most `limit`.
-pub fn after_for_user(conn: &mut dyn Conn, user: UserId, after: ChangeId, limit: i64) -> DbResult<Vec<ChangeRow>> {
+/// The changes after `after` that concern `user` (of `app`): those of the rooms it is in now,
+/// and those naming it; oldest first, at most `limit`.
+pub fn after_for_user(
+    conn: &mut dyn Conn,
+    app: AppId,
+    user: UserId,
+    after: ChangeId,
+    limit: i64,
+) -> DbResult<Vec<ChangeRow>> {
     conn.query(
         &format!(
             "SELECT {COLS} FROM changes c JOIN participants p ON p.room_id = c.room_id \
              WHERE p.user_id = $1 AND c.id > $2 \
-             UNION SELECT {COLS} FROM change_users u JOIN changes c ON c.id = u.change_id \
+             UNION SELECT {COLS} FROM change_users u JOIN changes c ON c.app_id = $4 AND c.id = u.change_id \
              WHERE u.user_id = $1 AND u.change_id > $2 \
              ORDER BY 1 LIMIT $3"
         ),
-        &[user.0.into(), after.0.into(), limit.into()],
+        &[user.0.into(), after.0.into(), limit.into(), app.0.into()],
         from_row,
     )
 }
@@ -136,12 +143,12 @@ pub fn by_ids(conn: &mut dyn Conn, ids: &[ChangeId]) -> DbResult<Vec<ChangeRow>>
     Ok(out)
 }
 
-/// Deletes up to `batch` of the oldest changes committed before `before` (Unix ms); returns
-/// how many went and the highest id among them.
-pub fn purge(conn: &mut dyn Conn, before: i64, batch: i64) -> DbResult<(usize, Option<ChangeId>)> {
+/// Deletes up to `batch` of an app's oldest changes committed before `before` (Unix ms);
+/// returns how many went and the highest id among them.
+pub fn purge(conn: &mut dyn Conn, app: AppId, before: i64, batch: i64) -> DbResult<(usize, Option<ChangeId>)> {
     let old = conn.query(
-        "SELECT id, users FROM changes WHERE created < $1 ORDER BY id LIMIT $2",
-        &[before.into(), batch.into()],
+        "SELECT id, users FROM changes WHERE app_id = $1 AND created < $2 ORDER BY id LIMIT $3",
+        &[app.0.into(), before.into(), batch.into()],
         |r| Ok((r.int(0)?, r.text(1)?)),
     )?;
     for (id, users) in &old {
@@ -151,7 +158,7 @@ pub fn purge(conn: &mut dyn Conn, before: i64, batch: i64) -> DbResult<(usize, O
                 &[user.into(), (*id).into()],
             )?;
         }
-        conn.execute("DELETE FROM changes WHERE id = $1", &[(*id).into()])?;
+        conn.execute("DELETE FROM changes WHERE app_id = $1 AND id = $2", &[app.0.into(), (*id).into()])?;
     }
     Ok((old.len(), old.last().map(|(id, _)| ChangeId(*id))))
 }

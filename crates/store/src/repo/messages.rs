@@ -56,16 +56,18 @@ fn one(r: &dyn Row) -> DbResult<Message> {
     from_row(r, 0)?.ok_or_else(|| DbError::Other("message row without id".into()))
 }
 
-/// Inserts a message with its id already taken from the sequence.
-pub fn insert(conn: &mut dyn Conn, m: &Message) -> DbResult<()> {
+/// Inserts a message with its id already taken from the sequence; returns false (and
+/// inserts nothing) if its room already holds a message with its client id.
+pub fn insert(conn: &mut dyn Conn, m: &Message) -> DbResult<bool> {
     let (action, details) = match &m.system {
         Some(e) => (e.action.code(), e.details_json()),
         None => ("", String::new()),
     };
-    conn.execute(
+    let inserted = conn.execute(
         "INSERT INTO messages (id, app_id, room_id, sender_id, local_id, type_code, type_name, body, data, extras, \
          filter_id, is_hidden, quote, reply_to, forward_from, action, target, is_edited, deleted, created, updated) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) \
+         ON CONFLICT (room_id, local_id) DO NOTHING",
         &[
             m.id.0.into(),
             m.app.0.into(),
@@ -90,7 +92,7 @@ pub fn insert(conn: &mut dyn Conn, m: &Message) -> DbResult<()> {
             m.updated.into(),
         ],
     )?;
-    Ok(())
+    Ok(inserted > 0)
 }
 
 /// Writes the mutable parts of a message: content, edit and delete state, times.

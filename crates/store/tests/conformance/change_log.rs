@@ -85,9 +85,9 @@ async fn changes_read_back_after_an_id_for_a_node_an_app_and_a_user(db: Db) {
     let after_first = db.store.read(move |x| log::after_for_app(x, app, message, 1)).await.unwrap();
     assert_eq!(ids(&after_first), vec![about_c], "{}: after an id, at most the limit", db.name);
 
-    let of_b = db.store.read(move |x| log::after_for_user(x, b.id, ChangeId(start), 100)).await.unwrap();
+    let of_b = db.store.read(move |x| log::after_for_user(x, app, b.id, ChangeId(start), 100)).await.unwrap();
     assert_eq!(ids(&of_b), vec![message, joined], "{}: b hears of its room's changes", db.name);
-    let of_c = db.store.read(move |x| log::after_for_user(x, c.id, ChangeId(start), 100)).await.unwrap();
+    let of_c = db.store.read(move |x| log::after_for_user(x, app, c.id, ChangeId(start), 100)).await.unwrap();
     assert_eq!(ids(&of_c), vec![about_c, joined], "{}: c hears of what names it", db.name);
 
     let between = db.store.read(move |x| log::ids_between(x, message, joined)).await.unwrap();
@@ -113,7 +113,7 @@ async fn a_rolled_back_write_leaves_no_change(db: Db) {
     let kept = append_one(&db.store, app, 2, user_change(&u)).await;
     let all = db.store.read(move |x| log::after(x, ChangeId(start), 100)).await.unwrap();
     assert_eq!(ids(&all), vec![kept], "{}: only the committed change", db.name);
-    let of_u = db.store.read(move |x| log::after_for_user(x, u.id, ChangeId(start), 100)).await.unwrap();
+    let of_u = db.store.read(move |x| log::after_for_user(x, app, u.id, ChangeId(start), 100)).await.unwrap();
     assert_eq!(ids(&of_u), vec![kept], "{}: and only its user row", db.name);
 }
 
@@ -127,15 +127,15 @@ async fn old_changes_are_purged_in_small_batches(db: Db) {
         old.push(append_one(&db.store, app, at, user_change(&u)).await);
     }
     let fresh = append_one(&db.store, app, 1_000, user_change(&u)).await;
-    let first = db.store.write(|tx| log::purge(tx.conn(), 500, 2)).await.unwrap();
+    let first = db.store.write(move |tx| log::purge(tx.conn(), app, 500, 2)).await.unwrap();
     assert_eq!(first, (2, Some(old[1])), "{}: a batch at most", db.name);
-    let second = db.store.write(|tx| log::purge(tx.conn(), 500, 2)).await.unwrap();
+    let second = db.store.write(move |tx| log::purge(tx.conn(), app, 500, 2)).await.unwrap();
     assert_eq!(second, (1, Some(old[2])), "{}", db.name);
-    let none = db.store.write(|tx| log::purge(tx.conn(), 500, 2)).await.unwrap();
+    let none = db.store.write(move |tx| log::purge(tx.conn(), app, 500, 2)).await.unwrap();
     assert_eq!(none, (0, None), "{}", db.name);
     let left = db.store.read(move |x| log::after(x, ChangeId(start), 100)).await.unwrap();
     assert_eq!(ids(&left), vec![fresh], "{}: newer changes stay", db.name);
-    let of_u = db.store.read(move |x| log::after_for_user(x, u.id, ChangeId(start), 100)).await.unwrap();
+    let of_u = db.store.read(move |x| log::after_for_user(x, app, u.id, ChangeId(start), 100)).await.unwrap();
     assert_eq!(ids(&of_u), vec![fresh], "{}: purged changes leave no user rows", db.name);
 }
 

@@ -170,7 +170,7 @@ pub(crate) async fn post(store: &Store, app: AppId, room: RoomId, sender: UserId
         .write(move |tx| {
             let seq = tx.next_seq()?;
             let m = text(seq, app, room, sender, &local);
-            messages::insert(tx.conn(), &m).map(|()| m.id)
+            messages::insert(tx.conn(), &m).map(|_| m.id)
         })
         .await
         .unwrap()

@@ -44,57 +44,63 @@ pub(crate) fn record_as(
 ) -> Result<ChangeId, Error> {
     let change = Change { id, app, at: now_ms(), actor, kind };
     log::append(tx.conn(), &change)?;
-    let recipients = recipients(tx.conn(), &change)?;
+    let recipients = recipients(tx.conn(), &change, &mut HashMap::new())?;
     tx.emit(Event::Committed { change: Box::new(change), recipients });
     Ok(id)
 }
 
-/// Who hears of a change: the participants of its room now, and its own users.
-fn recipients(conn: &mut dyn Conn, change: &Change) -> Result<Vec<UserId>, Error> {
+/// Who hears of a change: the participants of its room now and its own users; a receipt
+/// only its reader and the senders of the messages it covers. `members` caches rooms'
+/// participants across calls.
+fn recipients(
+    conn: &mut dyn Conn,
+    change: &Change,
+    members: &mut HashMap<RoomId, Vec<UserId>>,
+) -> Result<Vec<UserId>, Error> {
+    let mut out = Vec::new();
+    let mut add = |u: UserId| {
+        if !out.contains(&u) {
+            out.push(u);
+        }
+    };
     let pair = match &change.kind {
+        ChangeKind::Receipt(r) => {
+            add(r.reader);
+            r.messages.iter().for_each(|m| add(m.sender.id));
+            return Ok(out);
+        }
         ChangeKind::MessageCreated { item, .. }
         | ChangeKind::MessageEdited { item }
         | ChangeKind::MessageDeleted { item } => item.room.personal_pair,
         ChangeKind::Room { room, .. } | ChangeKind::Member { room, .. } => room.personal_pair,
         _ => None,
     };
-    let mut out = match (pair, change.room()) {
+    match (pair, change.room()) {
         // A personal room's participants are its pair; no need to ask.
-        (Some((a, b)), _) if a == b => vec![a],
-        (Some((a, b)), _) => vec![a, b],
-        (None, Some(room)) => participants::recipients(conn, room)?,
-        (None, None) => Vec::new(),
-    };
-    for user in change.users() {
-        if !out.contains(&user) {
-            out.push(user);
+        (Some((a, b)), _) => {
+            add(a);
+            add(b);
         }
+        (None, Some(room)) => {
+            let list = match members.entry(room) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => e.insert(participants::recipients(conn, room)?),
+            };
+            list.iter().for_each(|u| add(*u));
+        }
+        (None, None) => {}
     }
+    change.users().into_iter().for_each(add);
     Ok(out)
 }
 
-/// Stored changes with the state they name, as live events: the room's participants now and
-/// the change's own users hear of each. Rows whose state is gone are skipped.
+/// Stored changes with the state they name, as live events addressed as [`recipients`] says.
+/// Rows whose state is gone are skipped.
 pub(crate) fn events(conn: &mut dyn Conn, rows: Vec<ChangeRow>) -> Result<Vec<Event>, Error> {
-    let mut members: HashMap<RoomId, Vec<UserId>> = HashMap::new();
+    let mut members = HashMap::new();
     let mut out = Vec::with_capacity(rows.len());
     for change in load(conn, rows)? {
-        let mut recipients = match change.room() {
-            Some(room) => match members.get(&room) {
-                Some(m) => m.clone(),
-                None => {
-                    let m = participants::recipients(conn, room)?;
-                    members.insert(room, m.clone());
-                    m
-                }
-            },
-            None => Vec::new(),
-        };
-        for user in change.users() {
-            if !recipients.contains(&user) {
-                recipients.push(user);
-            }
-        }
+        let recipients = recipients(conn, &change, &mut members)?;
         out.push(Event::Committed { change: Box::new(change), recipients });
     }
     Ok(out)
@@ -273,7 +279,8 @@ impl Core {
 
     /// Purges old changes every minute until shutdown.
     pub(crate) async fn purge_changes_forever(self) {
-        let mut tick = tokio::time::interval(PURGE_EVERY);
+        // Not at once: one-off commands open the core too, and should not purge.
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + PURGE_EVERY, PURGE_EVERY);
         loop {
             tokio::select! {
                 _ = tick.tick() => {}

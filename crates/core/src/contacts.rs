@@ -19,15 +19,22 @@ pub struct ContactChange {
     pub delete: bool,
 }
 
-/// Adds or removes a contact and records the change if there was one.
-fn set_contact(tx: &mut WriteTx<'_>, app: AppId, owner: UserId, contact: &User, add: bool) -> Result<bool, Error> {
+/// Adds or removes a contact and records the change (made by `actor`) if there was one.
+fn set_contact(
+    tx: &mut WriteTx<'_>,
+    app: AppId,
+    actor: Option<UserId>,
+    owner: UserId,
+    contact: &User,
+    add: bool,
+) -> Result<bool, Error> {
     let changed = if add {
         contacts::add(tx.conn(), owner, contact.id, now_ms())?
     } else {
         contacts::remove(tx.conn(), owner, contact.id)?
     };
     if changed {
-        record(tx, app, Some(owner), ChangeKind::Contact { added: add, owner, contact: contact.clone() })?;
+        record(tx, app, actor, ChangeKind::Contact { added: add, owner, contact: contact.clone() })?;
     }
     Ok(changed)
 }
@@ -58,12 +65,12 @@ impl Core {
                 let (mut inserted, mut deleted) = (0, 0);
                 for (owner, contact) in additions {
                     if let Some(contact) = user(contact) {
-                        inserted += u64::from(set_contact(tx, app, owner, &contact, true)?);
+                        inserted += u64::from(set_contact(tx, app, None, owner, &contact, true)?);
                     }
                 }
                 for (owner, contact) in deletions {
                     if let Some(contact) = user(contact) {
-                        deleted += u64::from(set_contact(tx, app, owner, &contact, false)?);
+                        deleted += u64::from(set_contact(tx, app, None, owner, &contact, false)?);
                     }
                 }
                 Ok((inserted, deleted))
@@ -82,7 +89,7 @@ impl Core {
             .write(move |tx| {
                 live_user(tx.conn(), app, &UserRef::Id(owner))?;
                 let user = live_user(tx.conn(), app, &contact)?;
-                set_contact(tx, app, owner, &user, true)?;
+                set_contact(tx, app, Some(owner), owner, &user, true)?;
                 Ok(user)
             })
             .await
@@ -95,7 +102,7 @@ impl Core {
                 let Some(user) = users::by_id(tx.conn(), app, contact)? else {
                     return Ok(false);
                 };
-                set_contact(tx, app, owner, &user, false)
+                set_contact(tx, app, Some(owner), owner, &user, false)
             })
             .await
     }
@@ -114,7 +121,7 @@ impl Core {
                     .filter(|u| !u.is_deleted() && u.id != owner)
                     .collect();
                 for u in &found {
-                    set_contact(tx, app, owner, u, true)?;
+                    set_contact(tx, app, Some(owner), owner, u, true)?;
                 }
                 Ok(found)
             })

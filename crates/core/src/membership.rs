@@ -50,25 +50,16 @@ pub(crate) fn acting_user(tx: &mut WriteTx<'_>, app: AppId, by: Actor) -> Result
     by.user().map(|u| live_user_by_id(tx.conn(), app, u)).transpose()
 }
 
-/// Adds users to a room (history before joining counts as read), recording each addition as
-/// made by `actor` and, when `announcer` is given, announcing it. Enforces the participant limit of groups.
-/// Returns the users who were not participants before.
-pub(crate) fn add_in(
-    tx: &mut WriteTx<'_>,
-    actor: Option<UserId>,
-    announcer: Option<&User>,
-    room: &Room,
-    users: &[User],
-) -> Result<Vec<User>, Error> {
+/// Adds users to a room (history before joining counts as read), enforcing the participant
+/// limit of groups; returns those who were not participants before. Records nothing (see
+/// [`record_added`]), so that a new room's creation can be recorded first and heard of by all
+/// its participants.
+pub(crate) fn add_rows(tx: &mut WriteTx<'_>, room: &Room, users: &[User]) -> Result<Vec<User>, Error> {
     let latest = messages::latest_id(tx.conn(), room.id)?;
     let now = now_ms();
     let mut added = Vec::new();
     for user in users {
         if participants::add(tx.conn(), room.id, user.id, Membership::Direct, latest, now)? {
-            record_member(tx, actor, room, user, MemberChange::Added)?;
-            if let Some(actor) = announcer {
-                announce(tx, room, actor, SystemAction::MemberAdded, Some(user))?;
-            }
             added.push(user.clone());
         }
     }
@@ -76,6 +67,37 @@ pub(crate) fn add_in(
     {
         return Err(Error::invalid(Field::Users, Invalid::TooMany { max: MAX_GROUP_PARTICIPANTS }));
     }
+    Ok(added)
+}
+
+/// Records additions as made by `actor`, announcing each when `announcer` is given.
+pub(crate) fn record_added(
+    tx: &mut WriteTx<'_>,
+    actor: Option<UserId>,
+    announcer: Option<&User>,
+    room: &Room,
+    added: &[User],
+) -> Result<(), Error> {
+    for user in added {
+        record_member(tx, actor, room, user, MemberChange::Added)?;
+        if let Some(announcer) = announcer {
+            announce(tx, room, announcer, SystemAction::MemberAdded, Some(user))?;
+        }
+    }
+    Ok(())
+}
+
+/// Adds users to an existing room and records (and, with `announcer`, announces) each
+/// addition; returns those who were not participants before.
+pub(crate) fn add_in(
+    tx: &mut WriteTx<'_>,
+    actor: Option<UserId>,
+    announcer: Option<&User>,
+    room: &Room,
+    users: &[User],
+) -> Result<Vec<User>, Error> {
+    let added = add_rows(tx, room, users)?;
+    record_added(tx, actor, announcer, room, &added)?;
     Ok(added)
 }
 
@@ -134,22 +156,33 @@ pub(crate) fn sync_role_rooms(tx: &mut WriteTx<'_>, user: &User, now: i64) -> Re
     Ok(())
 }
 
-/// Brings a room's role-based members in line with its participant roles.
-pub(crate) fn apply_roles(tx: &mut WriteTx<'_>, room: &Room, now: i64) -> Result<(), Error> {
+/// Brings a room's role-based members in line with its participant roles; returns the users
+/// who joined and those who left. Records nothing (see [`record_roles`]).
+pub(crate) fn apply_roles(tx: &mut WriteTx<'_>, room: &Room, now: i64) -> Result<(Vec<User>, Vec<User>), Error> {
+    let mut left = Vec::new();
     for gone in participants::remove_role_members_except(tx.conn(), room.id, &room.participant_roles)? {
-        if let Some(user) = users::by_id(tx.conn(), room.app, gone)? {
-            record_member(tx, None, room, &user, MemberChange::Removed)?;
-        }
+        left.extend(users::by_id(tx.conn(), room.app, gone)?);
     }
     let latest = messages::latest_id(tx.conn(), room.id)?;
+    let mut joined = Vec::new();
     for id in users::ids_with_roles(tx.conn(), room.app, &room.participant_roles)? {
-        if participants::add(tx.conn(), room.id, id, Membership::ViaRole, latest, now)?
-            && let Some(user) = users::by_id(tx.conn(), room.app, id)?
-        {
-            record_member(tx, None, room, &user, MemberChange::Added)?;
+        if participants::add(tx.conn(), room.id, id, Membership::ViaRole, latest, now)? {
+            joined.extend(users::by_id(tx.conn(), room.app, id)?);
         }
     }
-    Ok(())
+    Ok((joined, left))
+}
+
+/// Records what [`apply_roles`] changed.
+pub(crate) fn record_roles(
+    tx: &mut WriteTx<'_>,
+    room: &Room,
+    (joined, left): (Vec<User>, Vec<User>),
+) -> Result<(), Error> {
+    for user in &left {
+        record_member(tx, None, room, user, MemberChange::Removed)?;
+    }
+    record_added(tx, None, None, room, &joined)
 }
 
 impl Core {

@@ -3,7 +3,9 @@
 
 use crate::changes::record;
 use crate::lookup::{any_room, details, live_room, live_user, live_users, member_room};
-use crate::membership::{acting_user, add_in, apply_roles, managed_room, record_member};
+use crate::membership::{
+    acting_user, add_in, add_rows, apply_roles, managed_room, record_added, record_member, record_roles,
+};
 use crate::messages::{announce, personal_room_in};
 use crate::{Actor, Core};
 use palaver_domain::{
@@ -111,13 +113,9 @@ pub struct EnsuredRoom {
     pub changed: bool,
 }
 
-/// Inserts a new room and records its creation.
-fn insert_room(tx: &mut WriteTx<'_>, actor: Option<UserId>, draft: &Room) -> Result<Option<Room>, Error> {
-    let Some(room) = rooms::insert(tx.conn(), draft)? else {
-        return Ok(None);
-    };
-    record(tx, room.app, actor, ChangeKind::Room { change: RoomChange::Created, room: room.clone() })?;
-    Ok(Some(room))
+/// Records a new room's creation: once its first participants are in, so they hear of it.
+pub(crate) fn record_created(tx: &mut WriteTx<'_>, actor: Option<UserId>, room: &Room) -> Result<(), Error> {
+    record(tx, room.app, actor, ChangeKind::Room { change: RoomChange::Created, room: room.clone() }).map(drop)
 }
 
 /// Writes a changed room and records the change; a taken external id is the caller's mistake.
@@ -162,11 +160,16 @@ impl Core {
                     options: new.options,
                     ..Room::draft(app, new.kind, now)
                 };
-                let room = insert_room(tx, by.user(), &draft)?.ok_or_else(|| Error::internal("a new room collided"))?;
-                add_in(tx, by.user(), None, &room, &members)?;
-                if let Some(admin) = admin.filter(|a| members.iter().any(|m| m.id == a.id)) {
+                let room = rooms::insert(tx.conn(), &draft)?.ok_or_else(|| Error::internal("a new room collided"))?;
+                let added = add_rows(tx, &room, &members)?;
+                let admin = admin.filter(|a| members.iter().any(|m| m.id == a.id));
+                if let Some(admin) = &admin {
                     participants::set_admin(tx.conn(), room.id, admin.id, true)?;
-                    record_member(tx, by.user(), &room, &admin, MemberChange::Promoted)?;
+                }
+                record_created(tx, by.user(), &room)?;
+                record_added(tx, by.user(), None, &room, &added)?;
+                if let Some(admin) = &admin {
+                    record_member(tx, by.user(), &room, admin, MemberChange::Promoted)?;
                 }
                 if let Some(creator) = &creator {
                     announce(tx, &room, creator, SystemAction::RoomCreated, None)?;
@@ -195,10 +198,13 @@ impl Core {
                         Room { external_id: Some(e.external_id.to_string()), ..Room::draft(app, kind, now) };
                     draft.name = e.external_id.to_string();
                     e.patch.apply(&mut draft);
-                    let room = insert_room(tx, None, &draft)?
+                    let room = rooms::insert(tx.conn(), &draft)?
                         .ok_or(Error::invalid(Field::RoomExternalId, Invalid::Concurrent))?;
-                    add_in(tx, None, None, &room, &members)?;
-                    apply_roles(tx, &room, now)?;
+                    let added = add_rows(tx, &room, &members)?;
+                    let roles = apply_roles(tx, &room, now)?;
+                    record_created(tx, None, &room)?;
+                    record_added(tx, None, None, &room, &added)?;
+                    record_roles(tx, &room, roles)?;
                     return Ok(EnsuredRoom { room: details(tx.conn(), room)?, created: true, changed: true });
                 };
                 match e.kind {
@@ -220,7 +226,8 @@ impl Core {
                     save_room(tx, None, &room, RoomChange::Updated)?;
                 }
                 if roles_given {
-                    apply_roles(tx, &room, now)?;
+                    let roles = apply_roles(tx, &room, now)?;
+                    record_roles(tx, &room, roles)?;
                 }
                 if !e.members_on_create_only {
                     changed |= !add_in(tx, None, None, &room, &members)?.is_empty();
@@ -246,13 +253,7 @@ impl Core {
                 if a.id == b.id {
                     return Err(Error::invalid(Field::Users, Invalid::SameUser));
                 }
-                let existed = rooms::by_ref(tx.conn(), app, &RoomRef::Personal(a.id, b.id))?.is_some();
-                let mut room = personal_room_in(tx, &a, &b)?;
-                if let Some(options) = options.filter(|_| !existed) {
-                    room.options = options;
-                    rooms::update(tx.conn(), &room)?;
-                }
-                Ok(room)
+                personal_room_in(tx, &a, &b, options)
             })
             .await
     }
@@ -284,7 +285,8 @@ impl Core {
                     room.updated = now_ms();
                     save_room(tx, by.user(), &room, RoomChange::Updated)?;
                     if roles_given {
-                        apply_roles(tx, &room, room.updated)?;
+                        let roles = apply_roles(tx, &room, room.updated)?;
+                        record_roles(tx, &room, roles)?;
                     }
                 }
                 if let Some(actor) = actor.filter(|_| room.name != before.name) {

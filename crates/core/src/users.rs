@@ -48,7 +48,8 @@ fn ensure_token(tx: &mut WriteTx<'_>, user: UserId) -> Result<String, Error> {
 }
 
 /// Creates or updates a user inside a transaction, recording the change and bringing its
-/// role memberships in line. Returns the user and whether it was created.
+/// role memberships in line. Returns the user and whether it is new: created now, or a deleted
+/// user revived.
 pub(crate) fn upsert_in(
     tx: &mut WriteTx<'_>,
     app: AppId,
@@ -73,11 +74,12 @@ pub(crate) fn upsert_in(
     if before.as_ref().map(|b| &b.role_code) != Some(&user.role_code) {
         sync_role_rooms(tx, &user, now)?;
     }
-    Ok((user, before.is_none()))
+    Ok((user, !known))
 }
 
 impl Core {
-    /// Creates the user or updates its profile; returns it and whether it was created.
+    /// Creates the user or updates its profile; returns it and whether it is new (created, or
+    /// a deleted user revived).
     pub async fn upsert_user(&self, app: AppId, u: UserUpsert) -> Result<(User, bool), Error> {
         let id = u.id;
         // Stretching a password takes milliseconds of CPU: done here, never on the writer.
@@ -92,11 +94,11 @@ impl Core {
         let (profile, name_required, with_login) = (u.profile, u.name_required, u.with_login);
         self.store()
             .write(move |tx| {
-                let (user, created) = upsert_in(tx, app, &id, &profile, name_required)?;
+                let (user, new) = upsert_in(tx, app, &id, &profile, name_required)?;
                 if with_login {
                     let hash = match password_hash {
                         Some(h) => Some(h),
-                        None if created => Some(secrets::hash_random_password(&secrets::random_token(32))),
+                        None if new => Some(secrets::hash_random_password(&secrets::random_token(32))),
                         None => None,
                     };
                     if let Some(h) = hash {
@@ -104,7 +106,7 @@ impl Core {
                     }
                     ensure_token(tx, user.id)?;
                 }
-                Ok((user, created))
+                Ok((user, new))
             })
             .await
     }

@@ -9,14 +9,15 @@ mod receipts;
 pub use edit::Edit;
 pub use history::HistoryEntry;
 
-use crate::changes::{record, record_as};
+use crate::changes::record_as;
 use crate::lookup::{live_room, live_user, live_users, member_room, room_message};
+use crate::membership::record_added;
+use crate::rooms::record_created;
 use crate::users::upsert_in;
 use crate::{Core, secrets};
 use palaver_domain::{
-    AppId, ChangeId, ChangeKind, Denied, Entity, Error, ExternalId, MemberChange, Message, MessageId, MessageType,
-    Room, RoomChange, RoomMessage, RoomRef, RoomType, SystemAction, SystemEvent, User, UserBrief, UserProfile, UserRef,
-    Via, time::now_ms,
+    AppId, ChangeId, ChangeKind, Denied, Entity, Error, ExternalId, Message, MessageId, MessageType, Room, RoomMessage,
+    RoomRef, RoomType, SystemAction, SystemEvent, User, UserBrief, UserProfile, UserRef, Via, time::now_ms,
 };
 use palaver_store::WriteTx;
 use palaver_store::repo::{contacts, messages, participants, rooms, users};
@@ -211,23 +212,31 @@ pub(crate) fn announce(
     insert_message(tx, room, actor, None, secrets::random_local_id(), message, Via::Client).map(drop)
 }
 
-/// The personal room of two users, created (with both as participants) on first use.
-pub(crate) fn personal_room_in(tx: &mut WriteTx<'_>, a: &User, b: &User) -> Result<Room, Error> {
+/// The personal room of two users, created (with both as participants, and `options` if
+/// given) on first use.
+pub(crate) fn personal_room_in(
+    tx: &mut WriteTx<'_>,
+    a: &User,
+    b: &User,
+    options: Option<String>,
+) -> Result<Room, Error> {
     let key = RoomRef::Personal(a.id, b.id);
     if let Some(room) = rooms::by_ref(tx.conn(), a.app, &key)? {
         return Ok(room);
     }
     let now = now_ms();
     let pair = if a.id <= b.id { (a.id, b.id) } else { (b.id, a.id) };
-    let draft = Room { personal_pair: Some(pair), ..Room::draft(a.app, RoomType::Personal, now) };
+    let mut draft = Room { personal_pair: Some(pair), ..Room::draft(a.app, RoomType::Personal, now) };
+    if let Some(options) = options {
+        draft.options = options;
+    }
     if let Some(room) = rooms::insert(tx.conn(), &draft)? {
-        record(tx, room.app, None, ChangeKind::Room { change: RoomChange::Created, room: room.clone() })?;
-        let members = if a.id == b.id { vec![a] } else { vec![a, b] };
-        for user in members {
+        let members = if a.id == b.id { vec![a.clone()] } else { vec![a.clone(), b.clone()] };
+        for user in &members {
             participants::add(tx.conn(), room.id, user.id, participants::Membership::Direct, 0, now)?;
-            let kind = ChangeKind::Member { change: MemberChange::Added, room: room.clone(), user: user.clone() };
-            record(tx, room.app, None, kind)?;
         }
+        record_created(tx, None, &room)?;
+        record_added(tx, None, None, &room, &members)?;
         return Ok(room);
     }
     rooms::by_ref(tx.conn(), a.app, &key)?.ok_or(Error::NotFound(Entity::Room))
@@ -262,7 +271,7 @@ fn client_room(
                 return Err(Error::Forbidden(Denied::NotParticipant));
             }
             let other = live_user(tx.conn(), app, &UserRef::Id(if sender.id == a { b } else { a }))?;
-            let room = personal_room_in(tx, sender, &other)?;
+            let room = personal_room_in(tx, sender, &other, None)?;
             if room.is_deleted() {
                 return Err(Error::NotFound(Entity::Room));
             }
@@ -290,7 +299,7 @@ fn backend_room(
     match to {
         Destination::PersonalWith(other) => {
             let other = live_user(tx.conn(), app, other)?;
-            Ok((personal_room_in(tx, author, &other)?, Some(other)))
+            Ok((personal_room_in(tx, author, &other, None)?, Some(other)))
         }
         Destination::Room(r) => {
             let room = live_room(tx.conn(), app, r)?;

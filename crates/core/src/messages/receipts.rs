@@ -6,7 +6,7 @@ use crate::Core;
 use crate::changes::record;
 use crate::lookup::with_context;
 use futures_util::future::Either;
-use palaver_domain::{AppId, ChangeKind, Error, MessageId, Receipt, ReceiptKind, UserId};
+use palaver_domain::{AppId, ChangeKind, Error, MessageId, Receipt, ReceiptKind, UserId, time::now_ms};
 use palaver_store::repo::{messages, participants};
 use std::collections::BTreeMap;
 
@@ -45,6 +45,7 @@ impl Core {
                     continue;
                 }
                 let ids = messages::ids_in_range_from_others(tx.conn(), room, user, from, to)?;
+                messages::touch_range_from_others(tx.conn(), room, user, from, to, now_ms())?;
                 let now = messages::by_ids(tx.conn(), app, &ids)?;
                 let items = with_context(tx.conn(), app, now)?;
                 changed.extend(ids);

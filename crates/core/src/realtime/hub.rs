@@ -143,12 +143,17 @@ impl Hub {
         let app = event.app();
         let change = event.change_id().unwrap_or_default();
         let mut rendered: Vec<(usize, u64, Option<Bytes>)> = Vec::new();
+        // A recipient's connections are copied out before rendering, which may look up other
+        // users' presence: holding a shard lock while taking another could deadlock against a
+        // waiting writer. The buffer is reused, so this costs no allocation per recipient.
+        let mut conns: Vec<Arc<Connection>> = Vec::new();
         for &user in event.recipients() {
-            let shard = self.shard(app, user).read().unwrap_or_else(|p| p.into_inner());
-            let Some(conns) = shard.get(&(app, user)) else {
-                continue;
-            };
-            for conn in conns {
+            conns.clear();
+            match self.shard(app, user).read().unwrap_or_else(|p| p.into_inner()).get(&(app, user)) {
+                Some(list) => conns.extend(list.iter().cloned()),
+                None => continue,
+            }
+            for conn in &conns {
                 let face = Arc::as_ptr(&conn.renderer) as *const () as usize;
                 let key = conn.renderer.view_key(event, user);
                 let frame = match rendered.iter().find(|(f, k, _)| *f == face && *k == key) {

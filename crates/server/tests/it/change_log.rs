@@ -201,3 +201,45 @@ async fn shutdown_closes_websockets_with_a_close_frame_after_saving_what_they_we
     let bodies: Vec<String> = caught["messages"].as_array().unwrap().iter().map(body_of).collect();
     assert_eq!(bodies, vec!["sent later"], "the device's cursor was saved at shutdown");
 }
+
+#[tokio::test]
+async fn a_read_receipt_marks_the_messages_it_covers_as_updated() {
+    let app = TestApp::spawn().await;
+    let ann = app.login("ann", "Ann").await;
+    let bob = app.login("bob", "Bob").await;
+    let room = personal(&ann.user_id, &bob.user_id);
+    let id = client_send(&app, &ann, &room, "read me").await;
+    let list = app.client_ok(&ann, "/v1/chat/message/list_by_room/before", json!({"roomID": room})).await;
+    let sent = list["messages"][0]["updated"].as_i64().unwrap();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    app.client_ok(&bob, "/v1/chat/message/feedback/read", json!({"messageIDs": [id]})).await;
+    // Ann's app syncs what changed since it last looked: the message, now read.
+    let after = app
+        .client_ok(
+            &ann,
+            "/v1/chat/message/list_by_room/after",
+            json!({"roomID": room, "minCreated": sent, "lastUpdated": sent}),
+        )
+        .await;
+    let m = &after["messages"][0];
+    assert_eq!((m["messageID"].as_str(), m["isRead"].as_bool()), (Some(id.as_str()), Some(true)), "{after}");
+}
+
+#[tokio::test]
+async fn a_device_the_log_no_longer_reaches_back_to_catches_up_with_new_messages() {
+    let app = TestApp::spawn_with(|s| s.core.change_retention_ms = 1).await;
+    let ann = app.login("ann", "Ann").await;
+    let bob = app.login("bob", "Bob").await;
+    let room = personal(&ann.user_id, &bob.user_id);
+    app.client_ok(&bob, "/v1/chat/message/new_and_updated", json!({})).await;
+    client_send(&app, &ann, &room, "one").await;
+    client_send(&app, &ann, &room, "two").await;
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let purged = app.core.purge_changes().await.unwrap();
+    assert!(purged >= 2, "the changes went: {purged}");
+    let left = kinds_after(&app, 0).await;
+    assert!(left.is_empty(), "nothing is left in the log: {left:?}");
+    let caught = app.client_ok(&bob, "/v1/chat/message/new_and_updated", json!({})).await;
+    let bodies: Vec<String> = caught["messages"].as_array().unwrap().iter().map(body_of).collect();
+    assert_eq!(bodies, vec!["one", "two"], "new messages, from the messages themselves");
+}

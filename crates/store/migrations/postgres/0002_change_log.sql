@@ -23,7 +23,14 @@ CREATE TABLE change_users (
 );
 
 INSERT INTO changes (id, app_id, kind, actor_id, room_id, message_id, created)
-SELECT id, app_id, 'message.created', sender_id, room_id, id, created FROM messages;
+SELECT id, app_id, 'message.created', sender_id, room_id, id, created FROM messages
+WHERE created > (extract(epoch FROM now()) * 1000)::bigint - 2592000000;
+INSERT INTO changes (id, app_id, kind, actor_id, room_id, message_id, created)
+SELECT change_seq, app_id, CASE WHEN deleted > 0 THEN 'message.deleted' ELSE 'message.edited' END,
+    sender_id, room_id, id, updated FROM messages
+WHERE change_seq > id AND (deleted > 0 OR is_edited = 1)
+    AND updated > (extract(epoch FROM now()) * 1000)::bigint - 2592000000
+ON CONFLICT DO NOTHING;
 
 CREATE TABLE app_keys (
     key_id TEXT PRIMARY KEY,
@@ -53,6 +60,7 @@ ALTER TABLE messages RENAME COLUMN qtype TO type_name;
 DROP INDEX messages_by_room_change;
 DROP INDEX messages_by_change;
 ALTER TABLE messages DROP COLUMN change_seq;
+ALTER TABLE device_cursors RENAME COLUMN change_seq TO change_id;
 
 UPDATE messages SET
     action = CASE action

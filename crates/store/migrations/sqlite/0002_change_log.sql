@@ -30,9 +30,18 @@ CREATE TABLE change_users (
     PRIMARY KEY (user_id, change_id)
 ) WITHOUT ROWID;
 
--- Every message so far, as the change that created it.
+-- The messages of the last 30 days (what the default retention keeps) as the changes that
+-- created them, and the edits and deletions among their last changes. Delivery and read
+-- changes made before are not carried over (a message's delivery state is read from the
+-- pointers anyway).
 INSERT INTO changes (id, app_id, kind, actor_id, room_id, message_id, created)
-SELECT id, app_id, 'message.created', sender_id, room_id, id, created FROM messages;
+SELECT id, app_id, 'message.created', sender_id, room_id, id, created FROM messages
+WHERE created > CAST(strftime('%s', 'now') AS INTEGER) * 1000 - 2592000000;
+INSERT OR IGNORE INTO changes (id, app_id, kind, actor_id, room_id, message_id, created)
+SELECT change_seq, app_id, CASE WHEN deleted > 0 THEN 'message.deleted' ELSE 'message.edited' END,
+    sender_id, room_id, id, updated FROM messages
+WHERE change_seq > id AND (deleted > 0 OR is_edited = 1)
+    AND updated > CAST(strftime('%s', 'now') AS INTEGER) * 1000 - 2592000000;
 
 -- App credentials: one row per key, of a kind each face names (a new face adds a kind, not
 -- columns). Only hashes of secrets are kept.
@@ -73,6 +82,7 @@ ALTER TABLE messages RENAME COLUMN qtype TO type_name;
 DROP INDEX messages_by_room_change;
 DROP INDEX messages_by_change;
 ALTER TABLE messages DROP COLUMN change_seq;
+ALTER TABLE device_cursors RENAME COLUMN change_seq TO change_id;
 
 -- System messages: `action` holds a domain action code, `target` the facts as JSON
 -- (actor, targets, room name), `data` the poster's own payload, `body` a text the poster gave.

@@ -113,10 +113,10 @@ pub fn after_for_user(
 ) -> DbResult<Vec<ChangeRow>> {
     conn.query(
         &format!(
-            "SELECT {COLS} FROM changes c JOIN participants p ON p.room_id = c.room_id \
-             WHERE p.user_id = $1 AND c.id > $2 \
-             UNION SELECT {COLS} FROM change_users u JOIN changes c ON c.app_id = $4 AND c.id = u.change_id \
-             WHERE u.user_id = $1 AND u.change_id > $2 \
+            "SELECT * FROM (SELECT {COLS} FROM changes c JOIN participants p ON p.room_id = c.room_id \
+             WHERE p.user_id = $1 AND c.id > $2 ORDER BY c.id LIMIT $3) r \
+             UNION SELECT * FROM (SELECT {COLS} FROM change_users u JOIN changes c ON c.app_id = $4 \
+             AND c.id = u.change_id WHERE u.user_id = $1 AND u.change_id > $2 ORDER BY u.change_id LIMIT $3) n \
              ORDER BY 1 LIMIT $3"
         ),
         &[user.0.into(), after.0.into(), limit.into(), app.0.into()],
@@ -144,13 +144,16 @@ pub fn by_ids(conn: &mut dyn Conn, ids: &[ChangeId]) -> DbResult<Vec<ChangeRow>>
 }
 
 /// Deletes up to `batch` of an app's oldest changes committed before `before` (Unix ms);
-/// returns how many went and the highest id among them.
+/// returns how many went and the highest id among them. It reads only the app's first
+/// `batch` rows: the log is in id order, which is commit order.
 pub fn purge(conn: &mut dyn Conn, app: AppId, before: i64, batch: i64) -> DbResult<(usize, Option<ChangeId>)> {
-    let old = conn.query(
-        "SELECT id, users FROM changes WHERE app_id = $1 AND created < $2 ORDER BY id LIMIT $3",
-        &[app.0.into(), before.into(), batch.into()],
-        |r| Ok((r.int(0)?, r.text(1)?)),
+    let oldest = conn.query(
+        "SELECT id, users, created FROM changes WHERE app_id = $1 ORDER BY id LIMIT $2",
+        &[app.0.into(), batch.into()],
+        |r| Ok((r.int(0)?, r.text(1)?, r.int(2)?)),
     )?;
+    let old: Vec<(i64, String)> =
+        oldest.into_iter().take_while(|(_, _, created)| *created < before).map(|(id, users, _)| (id, users)).collect();
     for (id, users) in &old {
         for user in serde_json::from_str::<Vec<i64>>(users).unwrap_or_default() {
             conn.execute(

@@ -280,6 +280,23 @@ pub fn ids_in_range_from_others(
     )
 }
 
+/// Marks the messages of `room` in `(from, to]` not sent by `reader` as changed at `now`: their
+/// delivery state did (clients sync changed messages by that time).
+pub fn touch_range_from_others(
+    conn: &mut dyn Conn,
+    room: RoomId,
+    reader: UserId,
+    from: i64,
+    to: i64,
+    now: i64,
+) -> DbResult<()> {
+    conn.execute(
+        "UPDATE messages SET updated = $1 WHERE room_id = $2 AND id > $3 AND id <= $4 AND sender_id <> $5",
+        &[now.into(), room.0.into(), from.into(), to.into(), reader.0.into()],
+    )?;
+    Ok(())
+}
+
 /// The number of messages in `room` that `user` has not read: newer than the read pointer,
 /// from someone else, neither hidden nor deleted.
 pub fn unread_count(conn: &mut dyn Conn, room: RoomId, user: UserId) -> DbResult<i64> {

@@ -158,10 +158,10 @@ pub fn revoke_all(conn: &mut dyn Conn, user: UserId) -> DbResult<u64> {
     conn.execute("UPDATE sessions SET revoked = 1 WHERE user_id = $1 AND revoked = 0", &[user.0.into()])
 }
 
-/// How far a device has synced; `None` before its first sync.
+/// How far a device has synced (a change id); `None` before its first sync.
 pub fn device_cursor(conn: &mut dyn Conn, user: UserId, device_id: &str) -> DbResult<Option<i64>> {
     conn.query_opt(
-        "SELECT change_seq FROM device_cursors WHERE user_id = $1 AND device_id = $2",
+        "SELECT change_id FROM device_cursors WHERE user_id = $1 AND device_id = $2",
         &[user.0.into(), device_id.into()],
         |r| r.int(0),
     )
@@ -170,8 +170,8 @@ pub fn device_cursor(conn: &mut dyn Conn, user: UserId, device_id: &str) -> DbRe
 /// Records how far a device has synced.
 pub fn set_device_cursor(conn: &mut dyn Conn, user: UserId, device_id: &str, seq: i64) -> DbResult<()> {
     conn.execute(
-        "INSERT INTO device_cursors (user_id, device_id, change_seq) VALUES ($1, $2, $3) \
-         ON CONFLICT (user_id, device_id) DO UPDATE SET change_seq = excluded.change_seq",
+        "INSERT INTO device_cursors (user_id, device_id, change_id) VALUES ($1, $2, $3) \
+         ON CONFLICT (user_id, device_id) DO UPDATE SET change_id = excluded.change_id",
         &[user.0.into(), device_id.into(), seq.into()],
     )?;
     Ok(())

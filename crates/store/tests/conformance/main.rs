@@ -4,6 +4,7 @@
 
 mod basics;
 mod change_log;
+mod migration;
 
 use palaver_domain::{
     AppId, Event, Message, MessageId, MessageType, Room, RoomId, RoomType, User, UserId, UserProfile,

@@ -43,30 +43,27 @@ pub(crate) fn record_as(
     kind: ChangeKind,
 ) -> Result<ChangeId, Error> {
     let change = Change { id, app, at: now_ms(), actor, kind };
-    log::append(tx.conn(), &change)?;
-    let recipients = recipients(tx.conn(), &change, &mut HashMap::new())?;
+    let recipients = recipients(tx.conn(), &change, None)?;
     tx.emit(Event::Committed { change: Box::new(change), recipients });
     Ok(id)
 }
 
 /// Who hears of a change: the participants of its room now and its own users; a receipt
-/// only its reader and the senders of the messages it covers. `members` caches rooms'
-/// participants across calls.
+/// only its reader and the senders of the messages it covers. `members`, when given, caches
+/// rooms' participants across calls.
 fn recipients(
     conn: &mut dyn Conn,
     change: &Change,
-    members: &mut HashMap<RoomId, Vec<UserId>>,
+    members: Option<&mut HashMap<RoomId, Vec<UserId>>>,
 ) -> Result<Vec<UserId>, Error> {
-    let mut out = Vec::new();
-    let mut add = |u: UserId| {
-        if !out.contains(&u) {
-            out.push(u);
-        }
-    };
     let pair = match &change.kind {
         ChangeKind::Receipt(r) => {
-            add(r.reader);
-            r.messages.iter().for_each(|m| add(m.sender.id));
+            let mut out = vec![r.reader];
+            for m in &r.messages {
+                if !out.contains(&m.sender.id) {
+                    out.push(m.sender.id);
+                }
+            }
             return Ok(out);
         }
         ChangeKind::MessageCreated { item, .. }
@@ -75,22 +72,30 @@ fn recipients(
         ChangeKind::Room { room, .. } | ChangeKind::Member { room, .. } => room.personal_pair,
         _ => None,
     };
-    match (pair, change.room()) {
+    // A room's participants are distinct; only the change's own users (one at most) may
+    // repeat one of them.
+    let mut out = match (pair, change.room()) {
         // A personal room's participants are its pair; no need to ask.
-        (Some((a, b)), _) => {
-            add(a);
-            add(b);
+        (Some((a, b)), _) if a == b => vec![a],
+        (Some((a, b)), _) => vec![a, b],
+        (None, Some(room)) => match members {
+            Some(cache) => match cache.get(&room) {
+                Some(list) => list.clone(),
+                None => {
+                    let list = participants::recipients(conn, room)?;
+                    cache.insert(room, list.clone());
+                    list
+                }
+            },
+            None => participants::recipients(conn, room)?,
+        },
+        (None, None) => Vec::new(),
+    };
+    for user in change.users() {
+        if !out.contains(&user) {
+            out.push(user);
         }
-        (None, Some(room)) => {
-            let list = match members.entry(room) {
-                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::hash_map::Entry::Vacant(e) => e.insert(participants::recipients(conn, room)?),
-            };
-            list.iter().for_each(|u| add(*u));
-        }
-        (None, None) => {}
     }
-    change.users().into_iter().for_each(add);
     Ok(out)
 }
 
@@ -100,7 +105,7 @@ pub(crate) fn events(conn: &mut dyn Conn, rows: Vec<ChangeRow>) -> Result<Vec<Ev
     let mut members = HashMap::new();
     let mut out = Vec::with_capacity(rows.len());
     for change in load(conn, rows)? {
-        let recipients = recipients(conn, &change, &mut members)?;
+        let recipients = recipients(conn, &change, Some(&mut members))?;
         out.push(Event::Committed { change: Box::new(change), recipients });
     }
     Ok(out)

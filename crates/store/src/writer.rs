@@ -5,7 +5,7 @@
 use crate::db::{Conn, DbError, DbResult};
 use crate::{ConnFactory, EventSink, Role};
 use crossbeam_channel::Receiver;
-use palaver_domain::Event;
+use palaver_domain::{Change, Event};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use tokio::sync::oneshot;
 
@@ -65,7 +65,9 @@ impl WriteTx<'_> {
         Ok(last + 1)
     }
 
-    /// Queues an event to publish after commit; dropped if the job or the commit fails.
+    /// Queues an event to publish after commit; dropped if the job or the commit fails. The
+    /// change a committed-change event carries is appended to the change log before the
+    /// commit, in the same transaction: an event and its row exist together or not at all.
     pub fn emit(&mut self, event: Event) {
         self.events.push(event);
     }
@@ -313,8 +315,18 @@ fn commit_batch(conn: &mut dyn Conn, jobs: &mut [Box<dyn WriteJob>], stats: &mut
     for job in jobs.iter_mut() {
         job.run(conn, &mut events, &mut seq);
     }
+    // The change log: every committed change the successful jobs publish is appended here,
+    // in the same transaction (a failed job's events, and so its changes, were dropped).
+    let changes: Vec<&Change> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Committed { change, .. } => Some(&**change),
+            _ => None,
+        })
+        .collect();
+    let logged = crate::repo::changes::append_all(conn, &changes).and_then(|()| seq.store(conn));
     let ran = started.elapsed();
-    if let Err(e) = seq.store(conn) {
+    if let Err(e) = logged {
         let _ = conn.batch("ROLLBACK");
         return Err(e);
     }

@@ -147,13 +147,15 @@ impl Cluster {
         let me = self.out.node.clone();
         let stop = tasks.clone();
         tasks.spawn(async move {
+            let stopping = stop.stopping();
+            tokio::pin!(stopping);
             loop {
                 let msg = tokio::select! {
                     msg = sub.next() => match msg {
                         Some(msg) => msg,
                         None => break,
                     },
-                    () = stop.stopping() => break,
+                    () = &mut stopping => break,
                 };
                 let envelope: Envelope = match serde_json::from_slice(&msg.payload) {
                     Ok(e) => e,

@@ -51,34 +51,64 @@ fn from_row(r: &dyn Row) -> DbResult<ChangeRow> {
 
 /// Appends a change (its id already taken from the sequence) inside the caller's transaction.
 pub fn append(conn: &mut dyn Conn, change: &Change) -> DbResult<()> {
-    let users = change.users();
-    let users_json = serde_json::to_string(&users.iter().map(|u| u.0).collect::<Vec<_>>()).unwrap_or_default();
-    let facts = change.facts();
-    let facts_json = if facts == ChangeFacts::default() {
-        "{}".to_string()
-    } else {
-        serde_json::to_string(&facts).unwrap_or_default()
-    };
-    conn.execute(
-        "INSERT INTO changes (id, app_id, kind, actor_id, room_id, message_id, users, facts, created) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        &[
-            change.id.0.into(),
-            change.app.0.into(),
-            change.name().into(),
-            change.actor.map_or(0, |u| u.0).into(),
-            change.room().map_or(0, |r| r.0).into(),
-            change.message().map_or(0, |m| m.0).into(),
-            users_json.as_str().into(),
-            facts_json.as_str().into(),
-            change.at.into(),
-        ],
-    )?;
-    for user in users {
-        conn.execute(
-            "INSERT INTO change_users (user_id, change_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            &[user.0.into(), change.id.0.into()],
-        )?;
+    append_all(conn, &[change])
+}
+
+/// Statements insert this many rows at a time, so that few statement texts serve every
+/// batch size (each text is prepared once and cached).
+const ROWS_PER_INSERT: [usize; 4] = [64, 16, 4, 1];
+
+/// Appends changes (ids already taken) inside the caller's transaction, several rows per
+/// statement: the writer appends a whole batch's changes at once before it commits, which
+/// costs about half as much as a statement per change (measured on the send path).
+pub fn append_all(conn: &mut dyn Conn, changes: &[&Change]) -> DbResult<()> {
+    let texts: Vec<(String, String)> = changes
+        .iter()
+        .map(|c| {
+            let users: Vec<i64> = c.users().iter().map(|u| u.0).collect();
+            let users =
+                if users.is_empty() { "[]".to_string() } else { serde_json::to_string(&users).unwrap_or_default() };
+            let facts = c.facts();
+            let facts = if facts == ChangeFacts::default() {
+                "{}".to_string()
+            } else {
+                serde_json::to_string(&facts).unwrap_or_default()
+            };
+            (users, facts)
+        })
+        .collect();
+    let mut done = 0;
+    while done < changes.len() {
+        let n = ROWS_PER_INSERT.into_iter().find(|n| *n <= changes.len() - done).unwrap_or(1);
+        let rows: Vec<String> = (0..n).map(|i| format!("({})", placeholders(i * 9 + 1, 9))).collect();
+        let sql = format!(
+            "INSERT INTO changes (id, app_id, kind, actor_id, room_id, message_id, users, facts, created) VALUES {}",
+            rows.join(", ")
+        );
+        let mut params: Vec<Value> = Vec::with_capacity(n * 9);
+        for (change, (users, facts)) in changes[done..done + n].iter().zip(&texts[done..done + n]) {
+            params.extend::<[Value; 9]>([
+                change.id.0.into(),
+                change.app.0.into(),
+                change.name().into(),
+                change.actor.map_or(0, |u| u.0).into(),
+                change.room().map_or(0, |r| r.0).into(),
+                change.message().map_or(0, |m| m.0).into(),
+                users.as_str().into(),
+                facts.as_str().into(),
+                change.at.into(),
+            ]);
+        }
+        conn.execute(&sql, &params)?;
+        done += n;
+    }
+    for change in changes {
+        for user in change.users() {
+            conn.execute(
+                "INSERT INTO change_users (user_id, change_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                &[user.0.into(), change.id.0.into()],
+            )?;
+        }
     }
     Ok(())
 }

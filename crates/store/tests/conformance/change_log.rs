@@ -192,3 +192,35 @@ async fn concurrent_writers_make_changes_visible_in_id_order(db: Db) {
     assert!(missed.is_empty(), "{}: the reader stepped over {} changes: {missed:?}", db.name, missed.len());
     tokio::task::spawn_blocking(move || second.close()).await.unwrap();
 }
+
+on_every_backend!(the_writer_logs_the_change_of_every_event_it_publishes);
+/// Operations record a change by publishing its event; the writer appends the rows of a batch's
+/// successful jobs before the commit, many per statement.
+async fn the_writer_logs_the_change_of_every_event_it_publishes(db: Db) {
+    let app = new_app(&db.store).await;
+    let u = new_user(&db.store, app, "u").await;
+    let start = db.store.read(|c| palaver_store::repo::current_seq(c)).await.unwrap();
+    let publish = |store: &Store, fail: bool| {
+        let user = u.clone();
+        store.write(move |tx| {
+            let id = ChangeId(tx.next_seq()?);
+            let change = Change { id, app, at: 1, actor: None, kind: user_change(&user) };
+            tx.emit(palaver_domain::Event::Committed { change: Box::new(change), recipients: vec![] });
+            if fail { Err(DbError::Other("refused".into())) } else { Ok(id) }
+        })
+    };
+    // 87 jobs in flight together: one batch, rows written 64, 16, 4, 1, 1, 1 at a time.
+    let jobs: Vec<_> = (0..90).map(|i| publish(&db.store, i % 30 == 7)).collect();
+    let mut kept = Vec::new();
+    for job in jobs {
+        if let Ok(id) = job.await {
+            kept.push(id);
+        }
+    }
+    assert_eq!(kept.len(), 87, "{}", db.name);
+    let logged = db.store.read(move |x| log::after(x, ChangeId(start), 1000)).await.unwrap();
+    assert_eq!(ids(&logged), kept, "{}: a row for each published change, none for the failed jobs", db.name);
+    assert!(logged.iter().all(|r| r.kind == "user.updated" && r.users == vec![u.id]), "{}", db.name);
+    let published = db.events.lock().unwrap().iter().filter_map(|e| e.change_id()).collect::<Vec<_>>();
+    assert!(kept.iter().all(|id| published.contains(id)), "{}: and each was published", db.name);
+}

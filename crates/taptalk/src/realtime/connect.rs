@@ -169,6 +169,10 @@ async fn run(t: TapTalk, session: ClientSession, device: String, mut socket: Web
     let silence_limit = ping_every * 3;
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
     let mut in_flight = incoming::InFlight::new();
+    // Made once: each `stopping()` registers with the token shared by every connection.
+    let core = t.core.clone();
+    let stopping = core.tasks().stopping();
+    tokio::pin!(stopping);
     loop {
         tokio::select! {
             // Reading pauses while too much is in flight, which pushes back on the client.
@@ -207,7 +211,7 @@ async fn run(t: TapTalk, session: ClientSession, device: String, mut socket: Web
                     break;
                 }
             }
-            () = t.core.tasks().stopping() => {
+            () = &mut stopping => {
                 let bye = CloseFrame { code: close_code::AWAY, reason: "the server is shutting down".into() };
                 let _ = socket.send(Message::Close(Some(bye))).await;
                 break;

@@ -10,6 +10,7 @@ use palaver_store::{DbError, Store};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt;
+use std::net::IpAddr;
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
@@ -107,6 +108,11 @@ pub enum KeyCheck {
     WrongSecret,
     /// The id is a key of another kind (an app key sent as a server key, say).
     WrongKind,
+    /// The caller's address failed too often lately; it may retry after this many seconds.
+    Limited {
+        /// Seconds until the address may try again.
+        retry_after_secs: u32,
+    },
 }
 
 /// Key ids to their kind, app and secret hash, reloaded from the store when an unknown id
@@ -246,14 +252,19 @@ impl Core {
         Ok(())
     }
 
-    /// Checks a key of the given kind.
-    pub async fn check_key(&self, kind: &str, id: &str, secret: &str) -> KeyCheck {
-        match self.inner.apps.find(self.store(), id).await {
+    /// Checks a key of the given kind sent from `from` (failures count against the address).
+    pub async fn check_key(&self, kind: &str, id: &str, secret: &str, from: Option<IpAddr>) -> KeyCheck {
+        if let Err(Error::RateLimited { retry_after_secs }) = self.may_authenticate(from) {
+            return KeyCheck::Limited { retry_after_secs };
+        }
+        let check = match self.inner.apps.find(self.store(), id).await {
             None => KeyCheck::Unknown,
             Some((k, _, _)) if k != kind => KeyCheck::WrongKind,
             Some((_, app, hash)) if secrets::verify(secret, &hash) => KeyCheck::Valid(app),
             Some(_) => KeyCheck::WrongSecret,
-        }
+        };
+        self.count_key_failure(from, &check);
+        check
     }
 
     /// The app a key id of the given kind names, without checking a secret (for clients that

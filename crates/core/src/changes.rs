@@ -4,6 +4,7 @@
 //! readers get changes back with the current state they name.
 
 use crate::Core;
+use crate::housekeeping::PURGE_BATCH;
 use crate::lookup::with_context;
 use palaver_domain::{
     AppId, Change, ChangeId, ChangeKind, Error, Event, MemberChange, MessageId, Receipt, ReceiptKind, RoomChange,
@@ -13,14 +14,9 @@ use palaver_store::repo::changes::{self as log, ChangeRow};
 use palaver_store::repo::{messages, participants, rooms, settings, users};
 use palaver_store::{Conn, WriteTx};
 use std::collections::HashMap;
-use std::time::Duration;
 
 /// The setting holding the highest change id purged so far.
 const PURGED_UPTO: &str = "changes_purged_upto";
-/// Changes purged per transaction: small, so purging never holds up other writes.
-const PURGE_BATCH: i64 = 500;
-/// How often old changes are purged.
-const PURGE_EVERY: Duration = Duration::from_secs(60);
 
 /// Records a change with a fresh id.
 pub(crate) fn record(
@@ -265,7 +261,7 @@ impl Core {
                 let n = self
                     .store()
                     .write(move |tx| {
-                        let (n, upto) = log::purge(tx.conn(), app, cutoff, PURGE_BATCH)?;
+                        let (n, upto) = log::purge(tx.conn(), app, cutoff, PURGE_BATCH as i64)?;
                         let before = purged_upto(tx.conn())?;
                         if let Some(upto) = upto.filter(|u| *u > before) {
                             settings::set(tx.conn(), PURGED_UPTO, &upto.0.to_string())?;
@@ -274,29 +270,12 @@ impl Core {
                     })
                     .await?;
                 total += n;
-                if n < PURGE_BATCH as usize {
+                if n < PURGE_BATCH {
                     break;
                 }
             }
         }
         Ok(total)
-    }
-
-    /// Purges old changes every minute until shutdown.
-    pub(crate) async fn purge_changes_forever(self) {
-        // Not at once: one-off commands open the core too, and should not purge.
-        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + PURGE_EVERY, PURGE_EVERY);
-        loop {
-            tokio::select! {
-                _ = tick.tick() => {}
-                () = self.tasks().stopping() => return,
-            }
-            match self.purge_changes().await {
-                Ok(0) => {}
-                Ok(n) => tracing::debug!(changes = n, "purged old changes"),
-                Err(e) => tracing::warn!(error = %e, "purging old changes"),
-            }
-        }
     }
 }
 

@@ -11,11 +11,13 @@ pub mod apps;
 mod changes;
 mod contacts;
 mod files;
+mod housekeeping;
 pub mod lifecycle;
 mod lookup;
 mod membership;
 mod messages;
 mod presence;
+mod rate;
 pub mod realtime;
 mod rooms;
 pub mod secrets;
@@ -24,8 +26,10 @@ mod users;
 
 pub use apps::{AppSummary, CreatedApp, IssuedKey, KeyCheck, KeyField, KeyIdStyle, KeyKind};
 pub use contacts::ContactChange;
+pub use files::{OpenedFile, Upload, Uploaded};
 pub use membership::MembershipChange;
 pub use messages::{Author, Content, Destination, Draft, Edit, HistoryEntry, Post, Posted, SystemDraft};
+pub use rate::{Quota, RateLimits, RateOverrides, Rated};
 pub use rooms::{EnsureRoom, EnsuredRoom, KindRule, NewRoom, RoomPatch};
 pub use sessions::{ClientSession, IssuedTokens};
 pub use users::UserUpsert;
@@ -34,6 +38,7 @@ use apps::AppRegistry;
 use lifecycle::Tasks;
 use palaver_domain::{Error, UserId};
 use palaver_store::{Backend, Store, StoreOptions};
+use rate::RateLimiter;
 use realtime::Hub;
 use realtime::cluster::Cluster;
 use realtime::router::EventRouter;
@@ -67,6 +72,9 @@ impl Actor {
 pub struct CoreConfig {
     /// Directory for uploaded files.
     pub data_dir: PathBuf,
+    /// The URL clients reach this server at (`https://chat.example.com`), for the links it
+    /// hands out, such as file URLs; never taken from a request's headers.
+    pub public_url: String,
     /// Lifetime of auth tickets, in milliseconds.
     pub ticket_ttl_ms: i64,
     /// Lifetime of client access tokens, in milliseconds.
@@ -77,11 +85,24 @@ pub struct CoreConfig {
     pub outbox_limit_bytes: usize,
     /// Largest uploaded file, in bytes.
     pub max_file_bytes: u64,
+    /// Most uploads in progress at once on a node.
+    pub max_uploads: usize,
+    /// Most uploads in progress at once by one user.
+    pub max_uploads_per_user: usize,
     /// How often idle realtime connections are pinged; one silent for three intervals is
     /// dropped.
     pub ping_interval_ms: u64,
     /// How long the change log keeps changes, in milliseconds.
     pub change_retention_ms: i64,
+    /// How long one write to a realtime connection may take before the client is deemed
+    /// not to read and is dropped, in milliseconds.
+    pub write_timeout_ms: u64,
+    /// Most live connections of one user on a node; a new one replaces the oldest.
+    pub max_connections_per_user: usize,
+    /// Most live connections of one app's users on a node (0: no cap but the server's).
+    pub max_connections_per_app: usize,
+    /// Rate limits per user and per address.
+    pub rate_limits: RateLimits,
     /// NATS URL joining several nodes; `None` for a single node.
     pub nats_url: Option<String>,
 }
@@ -90,13 +111,20 @@ impl Default for CoreConfig {
     fn default() -> Self {
         Self {
             data_dir: PathBuf::from("./data"),
+            public_url: "http://localhost:8080".into(),
             ticket_ttl_ms: palaver_domain::limits::AUTH_TICKET_TTL_MS,
             access_token_ttl_ms: 24 * 60 * 60 * 1000,
             refresh_token_ttl_ms: 30 * 24 * 60 * 60 * 1000,
             outbox_limit_bytes: 4 * 1024 * 1024,
             max_file_bytes: 25 * 1024 * 1024,
+            max_uploads: 64,
+            max_uploads_per_user: 3,
             ping_interval_ms: 30_000,
             change_retention_ms: 30 * 24 * 60 * 60 * 1000,
+            write_timeout_ms: 10_000,
+            max_connections_per_user: 16,
+            max_connections_per_app: 0,
+            rate_limits: RateLimits::default(),
             nats_url: None,
         }
     }
@@ -115,6 +143,8 @@ struct CoreInner {
     router: EventRouter,
     tasks: Tasks,
     config: CoreConfig,
+    uploads: Arc<files::Uploads>,
+    rates: RateLimiter,
     closed: Mutex<bool>,
 }
 
@@ -144,10 +174,14 @@ impl Core {
             None => None,
         };
         tasks.spawn(router.clone().dispatch(rx, hub.clone(), cluster.as_ref().map(|c| c.out.clone())));
-        let inner =
-            CoreInner { store, apps: AppRegistry::new(keys), hub, router, tasks, config, closed: Mutex::new(false) };
+        let uploads = files::Uploads::new(config.max_uploads, config.max_uploads_per_user);
+        let apps = AppRegistry::new(keys);
+        let rates = RateLimiter::new(config.rate_limits);
+        let inner = CoreInner { store, apps, hub, router, tasks, config, uploads, rates, closed: Mutex::new(false) };
         let core = Core { inner: Arc::new(inner) };
-        core.tasks().spawn(core.clone().purge_changes_forever());
+        core.sweep_incoming();
+        core.reload_rate_limits().await?;
+        core.tasks().spawn(core.clone().housekeeping_forever());
         if let Some(cluster) = cluster {
             cluster
                 .subscribe(core.hub().clone(), core.router().clone(), core.tasks())
@@ -157,6 +191,11 @@ impl Core {
             core.tasks().spawn(core.clone().catch_up_after_outages(cluster.reconnected.clone()));
         }
         Ok(core)
+    }
+
+    /// The node's rate limit buckets.
+    pub(crate) fn rates(&self) -> &RateLimiter {
+        &self.inner.rates
     }
 
     /// The store, for the few callers that need it directly (tests, tools).
@@ -181,6 +220,10 @@ impl Core {
 
     pub(crate) fn router(&self) -> &EventRouter {
         &self.inner.router
+    }
+
+    pub(crate) fn inner_uploads(&self) -> &Arc<files::Uploads> {
+        &self.inner.uploads
     }
 
     /// Shuts down: live connections close (with a close frame) and finish their last writes,

@@ -11,11 +11,22 @@ use std::sync::Arc;
 
 impl Core {
     /// Registers a live connection with the hub.
-    pub async fn connect(&self, conn: Arc<Connection>) {
+    pub async fn connect(&self, conn: Arc<Connection>) -> Result<(), Error> {
         let (app, user) = (conn.app, conn.user);
-        if self.hub().register(conn) == 1 {
+        if !self.may_connect(app) {
+            return Err(Error::Unavailable);
+        }
+        if self.hub().register(conn, self.config().max_connections_per_user) == 1 {
             self.announce_presence(app, user, true).await;
         }
+        Ok(())
+    }
+
+    /// Whether an app's users may open another live connection on this node (the app's cap;
+    /// a user's own cap replaces their oldest connection instead).
+    pub fn may_connect(&self, app: AppId) -> bool {
+        let max = self.config().max_connections_per_app;
+        max == 0 || self.hub().app_connections(app) < max
     }
 
     /// Removes a live connection; the user's last one records its activity.
@@ -47,6 +58,7 @@ impl Core {
 
     /// Relays that `user` started or stopped typing in a room to its other participants.
     pub async fn typing(&self, app: AppId, user: UserId, room: RoomRef, typing: bool) -> Result<(), Error> {
+        self.rates().user(app, user, crate::Rated::Typing)?;
         let (room, user, recipients) = self
             .store()
             .read(move |c| {

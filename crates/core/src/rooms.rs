@@ -8,11 +8,12 @@ use crate::membership::{
 };
 use crate::messages::{announce, personal_room_in};
 use crate::{Actor, Core};
+use palaver_domain::limits::{MAX_JSON_CHARS, MAX_NAME_CHARS, MAX_URL_CHARS, check_codes, check_opt_chars};
 use palaver_domain::{
     AppId, ChangeKind, Entity, Error, ExternalId, Field, Invalid, MemberChange, Participant, Room, RoomChange,
     RoomDetails, RoomFilter, RoomRef, RoomSummary, RoomType, SystemAction, User, UserId, UserRef, time::now_ms,
 };
-use palaver_store::repo::{messages, participants, room_list, rooms};
+use palaver_store::repo::{files, messages, participants, room_list, rooms};
 use palaver_store::{DbError, WriteTx};
 
 /// A group-like room to create.
@@ -54,7 +55,39 @@ pub struct RoomPatch {
     pub external_id: Option<ExternalId>,
 }
 
+/// Checks a room's texts against their limits.
+fn check_texts(
+    name: Option<&str>,
+    thumb: Option<&str>,
+    full: Option<&str>,
+    options: Option<&str>,
+) -> Result<(), Error> {
+    check_opt_chars(Field::RoomName, name, MAX_NAME_CHARS)?;
+    check_opt_chars(Field::PhotoThumb, thumb, MAX_URL_CHARS)?;
+    check_opt_chars(Field::PhotoFull, full, MAX_URL_CHARS)?;
+    check_opt_chars(Field::RoomOptions, options, MAX_JSON_CHARS)
+}
+
+impl NewRoom {
+    /// Checks the room's fields against their limits.
+    fn check(&self) -> Result<(), Error> {
+        check_texts(Some(&self.name), Some(&self.photo_thumb), Some(&self.photo_full), Some(&self.options))
+    }
+}
+
 impl RoomPatch {
+    /// Checks the given fields against their limits.
+    fn check(&self) -> Result<(), Error> {
+        check_texts(
+            self.name.as_deref(),
+            self.photo_thumb.as_deref(),
+            self.photo_full.as_deref(),
+            self.options.as_deref(),
+        )?;
+        check_codes(Field::Tags, self.tags.as_deref().unwrap_or_default())?;
+        check_codes(Field::Roles, self.participant_roles.as_deref().unwrap_or_default())
+    }
+
     fn apply(self, room: &mut Room) {
         let set = |field: &mut String, v: Option<String>| {
             if let Some(v) = v {
@@ -138,6 +171,7 @@ impl Core {
         if new.kind == RoomType::Personal {
             return Err(Error::invalid(Field::RoomType, Invalid::PersonalRoom));
         }
+        new.check()?;
         self.store()
             .write(move |tx| {
                 let now = now_ms();
@@ -182,6 +216,7 @@ impl Core {
     /// The room with this external id, created if there is none; given fields replace the
     /// stored ones, and a deleted room comes back.
     pub async fn ensure_room(&self, app: AppId, e: EnsureRoom) -> Result<EnsuredRoom, Error> {
+        e.patch.check()?;
         self.store()
             .write(move |tx| {
                 let now = now_ms();
@@ -267,6 +302,7 @@ impl Core {
         room: RoomRef,
         patch: RoomPatch,
     ) -> Result<(RoomDetails, bool), Error> {
+        patch.check()?;
         self.store()
             .write(move |tx| {
                 let before = managed_room(tx, app, by, &room)?;
@@ -320,7 +356,8 @@ impl Core {
     /// Deletes a group room: the backend any, a user one it administers (members are told
     /// before it goes).
     pub async fn delete_room(&self, app: AppId, by: Actor, room: RoomRef) -> Result<(), Error> {
-        self.store()
+        let gone = self
+            .store()
             .write(move |tx| {
                 let mut room = managed_room(tx, app, by, &room)?;
                 if let Some(actor) = acting_user(tx, app, by)? {
@@ -328,9 +365,12 @@ impl Core {
                 }
                 room.deleted = now_ms();
                 room.updated = room.deleted;
-                save_room(tx, by.user(), &room, RoomChange::Deleted)
+                save_room(tx, by.user(), &room, RoomChange::Deleted)?;
+                Ok::<_, Error>(files::take_of_room(tx.conn(), room.id)?)
             })
-            .await
+            .await?;
+        self.remove_file_bytes(gone).await;
+        Ok(())
     }
 
     /// A room (deleted ones included) with its participants.

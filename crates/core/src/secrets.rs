@@ -3,8 +3,11 @@
 //! Every secret Palaver issues is a long random token, so a fast SHA-256 digest is enough to
 //! store it safely (no password-style stretching is needed) and keeps per-request
 //! authentication cheap. Passwords that users choose are another matter: they are stored
-//! salted and stretched ([`hash_password`]).
+//! salted and stretched with Argon2id ([`hash_password`]).
 
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use sha2::{Digest, Sha256};
 
 const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -48,29 +51,33 @@ fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// PBKDF2-HMAC-SHA256 rounds for user passwords: about 20 ms of one core per hash, a cost
-/// that the Server API's `login_or_register` can carry and a guessing attacker pays per guess.
-const PASSWORD_ROUNDS: u32 = 100_000;
-
-/// A user-chosen password, salted and stretched: `pbkdf2-sha256$<rounds>$<salt>$<hash>`.
+/// A user-chosen password, salted and stretched with Argon2id (the `argon2` crate's default
+/// parameters, OWASP's: 19 MiB, two passes, one lane) as a PHC string `$argon2id$v=19$...`.
 pub fn hash_password(password: &str) -> String {
-    password_hash_with(password, &random_hex(32), PASSWORD_ROUNDS)
+    // Argon2 with valid default parameters fails only if the OS random source does, which
+    // leaves no safe way to store a password.
+    Argon2::default().hash_password(password.as_bytes()).expect("hashing a password failed").to_string()
 }
 
-/// A password that is itself a long random token (one Palaver made up), in the format of
-/// [`hash_password`]: salted, but with one round, since guessing it is hopeless anyway.
+/// A password that is itself a long random token (one Palaver made up): salted, but with one
+/// round of PBKDF2, since guessing it is hopeless anyway and it is made inside a write.
 pub fn hash_random_password(token: &str) -> String {
-    password_hash_with(token, &random_hex(32), 1)
+    pbkdf2_hash(token, &random_hex(32), 1)
 }
 
-fn password_hash_with(password: &str, salt: &str, rounds: u32) -> String {
+fn pbkdf2_hash(password: &str, salt: &str, rounds: u32) -> String {
     let mut out = [0u8; 32];
     pbkdf2::pbkdf2_hmac::<Sha256>(password.as_bytes(), salt.as_bytes(), rounds, &mut out);
     format!("pbkdf2-sha256${rounds}${salt}${}", hex::encode(out))
 }
 
-/// Whether `password` is the one [`hash_password`] stored as `stored`.
+/// Whether `password` is the one stored as `stored`: an Argon2 PHC string, or the PBKDF2
+/// form of earlier versions and of random passwords.
 pub fn verify_password(password: &str, stored: &str) -> bool {
+    if stored.starts_with("$argon2") {
+        return PasswordHash::new(stored)
+            .is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok());
+    }
     let mut parts = stored.split('$');
     let (Some("pbkdf2-sha256"), Some(rounds), Some(salt), Some(_), None) =
         (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
@@ -78,9 +85,15 @@ pub fn verify_password(password: &str, stored: &str) -> bool {
         return false;
     };
     match rounds.parse::<u32>() {
-        Ok(rounds) if rounds > 0 => same(&password_hash_with(password, salt, rounds), stored),
+        Ok(rounds) if rounds > 0 => same(&pbkdf2_hash(password, salt, rounds), stored),
         _ => false,
     }
+}
+
+/// Whether a stored hash of a user-chosen password predates Argon2id, so that the next time
+/// the password is given it is stored again with [`hash_password`].
+pub fn needs_rehash(stored: &str) -> bool {
+    stored.starts_with("pbkdf2-sha256$") && !stored.starts_with("pbkdf2-sha256$1$")
 }
 
 #[cfg(test)]
@@ -90,10 +103,11 @@ mod tests {
     #[test]
     fn passwords_are_salted_stretched_and_verified() {
         // PBKDF2-HMAC-SHA256 test vector: "password", salt "salt", one round.
-        let one_round = password_hash_with("password", "salt", 1);
+        let one_round = pbkdf2_hash("password", "salt", 1);
         assert_eq!(one_round, "pbkdf2-sha256$1$salt$120fb6cffcf8b32c43e7225256c4f837a86548c92ccc35480805987cb70be17b");
         let stored = hash_password("secret-1");
-        assert!(stored.starts_with("pbkdf2-sha256$100000$"), "{stored}");
+        assert!(stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{stored}");
+        assert!(!needs_rehash(&stored));
         assert_ne!(hash_password("secret-1"), stored, "each hash has its own salt");
         assert!(verify_password("secret-1", &stored));
         assert!(!verify_password("secret-2", &stored));
@@ -101,6 +115,16 @@ mod tests {
         assert!(!verify_password("password", "pbkdf2-sha256$0$salt$00"));
         let token = random_token(32);
         assert!(verify_password(&token, &hash_random_password(&token)));
+        assert!(!needs_rehash(&hash_random_password(&token)), "random passwords are not stretched");
+        assert!(!verify_password("secret-1", "$argon2id$v=19$garbage"));
+    }
+
+    #[test]
+    fn hashes_of_earlier_versions_still_verify_and_ask_to_be_upgraded() {
+        let legacy = pbkdf2_hash("secret-1", "0123456789abcdef", 100_000);
+        assert!(verify_password("secret-1", &legacy));
+        assert!(!verify_password("secret-2", &legacy));
+        assert!(needs_rehash(&legacy));
     }
 
     #[test]

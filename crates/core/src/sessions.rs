@@ -10,6 +10,7 @@ use palaver_domain::{AppId, ChangeKind, Error, ExternalId, User, UserId, UserPro
 use palaver_store::Conn;
 use palaver_store::repo::sessions::{self, SessionTokens, TicketState};
 use palaver_store::repo::users;
+use std::net::IpAddr;
 
 /// The tokens of a session, given to the client once.
 #[derive(Clone, Debug)]
@@ -88,7 +89,14 @@ impl Core {
     }
 
     /// Redeems a single-use auth ticket for a new session on `device_id`.
-    pub async fn redeem_ticket(&self, app: AppId, ticket: &str, device_id: &str) -> Result<IssuedTokens, Error> {
+    pub async fn redeem_ticket(
+        &self,
+        app: AppId,
+        ticket: &str,
+        device_id: &str,
+        from: Option<IpAddr>,
+    ) -> Result<IssuedTokens, Error> {
+        self.may_authenticate(from)?;
         let hash = secrets::hash(ticket);
         let device = device_id.to_string();
         let (access, refresh, tokens) = self.new_tokens();
@@ -112,7 +120,8 @@ impl Core {
                 user.last_activity = now;
                 Ok((user, tokens))
             })
-            .await?;
+            .await
+            .inspect_err(|e| self.count_failure(from, e))?;
         Ok(IssuedTokens {
             access_token: access,
             access_expires: tokens.access_expires,
@@ -123,7 +132,13 @@ impl Core {
     }
 
     /// Exchanges a refresh token for new access and refresh tokens; the old ones stop working.
-    pub async fn refresh_session(&self, app: AppId, refresh_token: &str) -> Result<IssuedTokens, Error> {
+    pub async fn refresh_session(
+        &self,
+        app: AppId,
+        refresh_token: &str,
+        from: Option<IpAddr>,
+    ) -> Result<IssuedTokens, Error> {
+        self.may_authenticate(from)?;
         let hash = secrets::hash(refresh_token);
         let (access, refresh, tokens) = self.new_tokens();
         let (user, tokens) = self
@@ -143,7 +158,8 @@ impl Core {
                 sessions::rotate(conn, session.id, &tokens)?;
                 Ok((user, tokens))
             })
-            .await?;
+            .await
+            .inspect_err(|e| self.count_failure(from, e))?;
         Ok(IssuedTokens {
             access_token: access,
             access_expires: tokens.access_expires,
@@ -154,7 +170,13 @@ impl Core {
     }
 
     /// The session an access token opens.
-    pub async fn authenticate(&self, app: AppId, access_token: &str) -> Result<ClientSession, Error> {
+    pub async fn authenticate(
+        &self,
+        app: AppId,
+        access_token: &str,
+        from: Option<IpAddr>,
+    ) -> Result<ClientSession, Error> {
+        self.may_authenticate(from)?;
         let hash = secrets::hash(access_token);
         self.store()
             .read(move |conn| {
@@ -177,6 +199,7 @@ impl Core {
                 })
             })
             .await
+            .inspect_err(|e| self.count_failure(from, e))
     }
 
     /// Ends a session: its tokens stop working.

@@ -57,6 +57,7 @@ pub(crate) fn upsert_in(
     profile: &UserProfile,
     name_required: bool,
 ) -> Result<(User, bool), Error> {
+    profile.check()?;
     let known = users::by_external_id(tx.conn(), app, id.as_str())?.is_some_and(|u| !u.is_deleted());
     if !known && name_required && profile.fullname.as_deref().is_none_or(str::is_empty) {
         return Err(Error::invalid(Field::DisplayName, Invalid::Missing));

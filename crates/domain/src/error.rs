@@ -56,6 +56,28 @@ pub enum Field {
     MessageType,
     /// An uploaded file.
     File,
+    /// A user's email address.
+    Email,
+    /// A user's phone number.
+    Phone,
+    /// A user's handle.
+    Username,
+    /// A thumbnail photo URL (of a user or a room).
+    PhotoThumb,
+    /// A full-size photo URL (of a user or a room).
+    PhotoFull,
+    /// A user's role code.
+    RoleCode,
+    /// A user's bio.
+    Bio,
+    /// A user's extras (JSON text).
+    Extras,
+    /// A room's options (JSON text).
+    RoomOptions,
+    /// A room's tags.
+    Tags,
+    /// The role codes whose users count as a room's participants.
+    Roles,
 }
 
 /// Why a value is not acceptable.
@@ -67,6 +89,11 @@ pub enum Invalid {
         min: usize,
         /// Most characters.
         max: usize,
+    },
+    /// It is longer than allowed.
+    TooLong {
+        /// Most characters.
+        max_chars: usize,
     },
     /// It lists more items than allowed.
     TooMany {
@@ -153,6 +180,11 @@ pub enum Error {
     Unauthorized(AuthError),
     /// The server is too busy to take the request now; the caller may retry later.
     Unavailable,
+    /// The caller went over one of its rate limits; it may retry after the given time.
+    RateLimited {
+        /// Seconds until the caller's next request of this kind is accepted.
+        retry_after_secs: u32,
+    },
     /// Something failed on the server side; details are logged, not shown.
     Internal(String),
 }
@@ -190,6 +222,7 @@ impl fmt::Display for Invalid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Invalid::Length { min, max } => write!(f, "must be {min} to {max} characters"),
+            Invalid::TooLong { max_chars } => write!(f, "is longer than {max_chars} characters"),
             Invalid::TooMany { max } => write!(f, "has more than {max} items"),
             Invalid::TooLarge { max_bytes } => write!(f, "is larger than {max_bytes} bytes"),
             Invalid::Missing => f.write_str("is required"),
@@ -212,9 +245,41 @@ impl fmt::Display for Error {
             Error::Forbidden(d) => d.fmt(f),
             Error::Unauthorized(a) => write!(f, "unauthorized: {a:?}"),
             Error::Unavailable => f.write_str("the server is busy; retry later"),
+            Error::RateLimited { retry_after_secs } => write!(f, "too many requests; retry in {retry_after_secs} s"),
             Error::Internal(m) => write!(f, "internal error: {m}"),
         }
     }
 }
 
 impl std::error::Error for Error {}
+
+/// Why the server turned a request away before any face handled it; each face words the
+/// answer in its own envelope.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// No route has this path.
+    NotFound,
+    /// The body is larger than the server accepts.
+    BodyTooLarge {
+        /// Most bytes.
+        max_bytes: u64,
+    },
+    /// The body did not arrive within the body timeout.
+    BodyTimeout,
+    /// The server has no room for another connection or request now.
+    Overloaded,
+    /// The caller went over a rate limit.
+    RateLimited {
+        /// Seconds until the caller may retry.
+        retry_after_secs: u32,
+    },
+}
+
+/// A short id for one internal failure: logged with the failure's details and shown to the
+/// caller, so a report can be matched to the log without the answer revealing anything.
+pub fn incident_id() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("{:x}{:04x}", crate::time::now_ms() & 0xff_ffff_ffff, n & 0xffff)
+}

@@ -18,7 +18,7 @@ pub mod time;
 pub mod user;
 
 pub use change::{Change, ChangeKind, MemberChange, Receipt, ReceiptKind, RoomChange, UserChange, Via};
-pub use error::{Denied, Entity, Error, Field, Invalid};
+pub use error::{Denied, Entity, Error, Field, Invalid, Refusal};
 pub use event::{Event, RoomMessage};
 pub use external_id::ExternalId;
 pub use file::StoredFile;

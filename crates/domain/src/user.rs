@@ -2,6 +2,7 @@
 
 use crate::external_id::ExternalId;
 use crate::ids::{AppId, UserId};
+use crate::{Error, Field};
 use serde::{Deserialize, Serialize};
 
 /// A chat user as stored; every face renders it in its own shape.
@@ -77,6 +78,25 @@ pub struct UserProfile {
     pub bio: Option<String>,
     /// Extras (a JSON object as text).
     pub extras: Option<String>,
+}
+
+impl UserProfile {
+    /// Checks every given field against its limit, before anything is stored.
+    pub fn check(&self) -> Result<(), Error> {
+        use crate::limits::*;
+        let fields = [
+            (Field::DisplayName, &self.fullname, MAX_NAME_CHARS),
+            (Field::Email, &self.email, MAX_EMAIL_CHARS),
+            (Field::Phone, &self.phone, MAX_PHONE_CHARS),
+            (Field::Username, &self.username, MAX_USERNAME_CHARS),
+            (Field::PhotoThumb, &self.photo_thumb, MAX_URL_CHARS),
+            (Field::PhotoFull, &self.photo_full, MAX_URL_CHARS),
+            (Field::RoleCode, &self.role_code, MAX_CODE_CHARS),
+            (Field::Bio, &self.bio, MAX_BIO_CHARS),
+            (Field::Extras, &self.extras, MAX_JSON_CHARS),
+        ];
+        fields.into_iter().try_for_each(|(field, text, max)| check_opt_chars(field, text.as_deref(), max))
+    }
 }
 
 /// How a request names a user.

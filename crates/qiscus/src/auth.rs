@@ -7,11 +7,12 @@
 
 use crate::Qiscus;
 use crate::envelope::ApiError;
-use axum::extract::FromRequestParts;
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use palaver_core::KeyCheck;
-use palaver_domain::AppId;
+use palaver_domain::{AppId, Refusal};
+use std::net::SocketAddr;
 
 /// Header carrying the Qiscus app id.
 const APP_ID: &str = "qiscus-sdk-app-id";
@@ -48,8 +49,10 @@ impl FromRequestParts<Qiscus> for QiscusApp {
         else {
             return Err(ApiError::unauthorized("Headers QISCUS-SDK-APP-ID and QISCUS-SDK-SECRET are required"));
         };
-        match state.core.check_key(crate::SECRET.name, &app_code, &secret).await {
+        let from = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        match state.core.check_key(crate::SECRET.name, &app_code, &secret, from).await {
             KeyCheck::Valid(app) => Ok(QiscusApp { app, app_code }),
+            KeyCheck::Limited { retry_after_secs } => Err(ApiError::refusal(Refusal::RateLimited { retry_after_secs })),
             _ => Err(ApiError::unauthorized("Invalid QISCUS-SDK-APP-ID or QISCUS-SDK-SECRET")),
         }
     }

@@ -5,7 +5,7 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use palaver_domain::{Error, Field, Invalid};
+use palaver_domain::{Error, Field, Invalid, Refusal};
 use serde::Serialize;
 
 /// An error answer: an HTTP status (repeated in the body) and a message.
@@ -41,10 +41,29 @@ impl From<Error> for ApiError {
             Error::Invalid { field, why } => Self::bad_request(invalid_message(field, why)),
             Error::Forbidden(d) => Self::new(403, d.to_string()),
             Error::Unauthorized(_) => Self::unauthorized("Unauthorized"),
-            Error::Unavailable => Self::new(503, "The server is busy; retry shortly"),
+            Error::Unavailable => Self::refusal(Refusal::Overloaded),
+            Error::RateLimited { retry_after_secs } => Self::refusal(Refusal::RateLimited { retry_after_secs }),
             Error::Internal(m) => {
-                tracing::error!(error = %m, "internal error");
-                Self::new(500, "Internal server error")
+                let id = palaver_domain::error::incident_id();
+                tracing::error!(error = %m, incident = %id, "internal error");
+                Self::new(500, format!("Internal server error (incident {id})"))
+            }
+        }
+    }
+}
+
+impl ApiError {
+    /// The answer for a request the server turned away before a handler saw it.
+    pub fn refusal(r: Refusal) -> Self {
+        match r {
+            Refusal::NotFound => Self::new(404, "Path not found"),
+            Refusal::BodyTooLarge { max_bytes } => {
+                Self::new(413, format!("Request body is larger than {max_bytes} bytes"))
+            }
+            Refusal::BodyTimeout => Self::new(408, "The request body did not arrive in time"),
+            Refusal::Overloaded => Self::new(503, "The server is busy; retry shortly"),
+            Refusal::RateLimited { retry_after_secs } => {
+                Self::new(429, format!("Too many requests; retry in {retry_after_secs} s"))
             }
         }
     }
@@ -64,6 +83,16 @@ fn param_name(field: Field) -> &'static str {
         Field::LocalId => "unique_temp_id",
         Field::MessageType => "type",
         Field::File => "file",
+        Field::Email => "email",
+        Field::Phone => "phone",
+        Field::Username => "username",
+        Field::PhotoThumb | Field::PhotoFull => "avatar_url",
+        Field::RoleCode => "role_code",
+        Field::Bio => "bio",
+        Field::Extras => "extras",
+        Field::RoomOptions => "room_options",
+        Field::Tags => "tags",
+        Field::Roles => "roles",
     }
 }
 
@@ -72,6 +101,7 @@ fn invalid_message(field: Field, why: Invalid) -> String {
     let name = param_name(field);
     match why {
         Invalid::Length { min, max } => format!("Param '{name}' must be {min} to {max} characters"),
+        Invalid::TooLong { max_chars } => format!("Param '{name}' is longer than {max_chars} characters"),
         Invalid::TooMany { max } if field == Field::Users => format!("A room has at most {max} participants"),
         Invalid::TooMany { max } => format!("Param '{name}' lists more than {max} items"),
         Invalid::TooLarge { max_bytes } => format!("Param '{name}' is larger than {max_bytes} bytes"),

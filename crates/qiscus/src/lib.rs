@@ -16,6 +16,7 @@ use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use envelope::ApiError;
 use palaver_core::{Core, KeyField, KeyIdStyle, KeyKind};
+use palaver_domain::Refusal;
 
 /// The face's shared state.
 #[derive(Clone)]
@@ -60,9 +61,13 @@ pub fn owns_path(path: &str) -> bool {
     path.starts_with("/api/")
 }
 
-/// The answer for an unknown path of this face.
-pub fn not_found(path: &str) -> Response {
-    ApiError::new(404, format!("Path not found: {path}")).into_response()
+/// This face's answer for a request the server turned away before a handler saw it.
+pub fn refuse(path: &str, r: Refusal) -> Response {
+    let mut e = ApiError::refusal(r);
+    if r == Refusal::NotFound {
+        e.message = format!("Path not found: {path}");
+    }
+    e.into_response()
 }
 
 async fn method_not_allowed(req: Request) -> ApiError {

@@ -8,7 +8,7 @@ use crate::envelope::ApiError;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::header;
-use palaver_domain::limits::MAX_REQUEST_BYTES;
+use palaver_domain::limits::{MAX_LIST_ITEMS, MAX_REQUEST_BYTES};
 use serde_json::{Map, Value};
 
 /// The parameters of one request, keyed by name without array suffixes.
@@ -134,12 +134,18 @@ impl Params {
             Value::Number(n) => Ok(n.to_string()),
             _ => Err(bad()),
         };
+        let items = |items: &[Value]| {
+            if items.len() > MAX_LIST_ITEMS {
+                return Err(ApiError::bad_request(format!("Param '{name}' lists more than {MAX_LIST_ITEMS} items")));
+            }
+            items.iter().map(item).collect::<Result<_, _>>().map(Some)
+        };
         match self.raw(name) {
             None => Ok(None),
-            Some(Value::Array(items)) => items.iter().map(item).collect::<Result<_, _>>().map(Some),
+            Some(Value::Array(list)) => items(list),
             Some(Value::String(s)) if s.is_empty() => Ok(Some(Vec::new())),
             Some(Value::String(s)) if s.trim_start().starts_with('[') => match serde_json::from_str::<Value>(s) {
-                Ok(Value::Array(items)) => items.iter().map(item).collect::<Result<_, _>>().map(Some),
+                Ok(Value::Array(list)) => items(&list),
                 _ => Err(bad()),
             },
             Some(v) => item(v).map(|s| Some(vec![s])),

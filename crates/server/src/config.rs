@@ -2,11 +2,14 @@
 //! then command-line flags.
 
 use clap::Args;
-use palaver_core::CoreConfig;
+use palaver_core::{CoreConfig, RateLimits, RateOverrides};
 use palaver_store::{Backend, Durability, StoreOptions};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use crate::serve::ConnectionLimits;
 
 /// Options every command that opens the database shares.
 #[derive(Args, Clone, Debug, Default)]
@@ -37,6 +40,10 @@ pub struct ServeArgs {
     /// NATS URL joining several nodes that share one PostgreSQL database.
     #[arg(long, env = "PALAVER_NATS_URL")]
     pub nats_url: Option<String>,
+    /// The URL clients reach this server at (`https://chat.example.com`), for the links it
+    /// hands out such as file URLs (default: the listening address).
+    #[arg(long, env = "PALAVER_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// Database and data directory.
     #[command(flatten)]
     pub db: DbArgs,
@@ -52,6 +59,7 @@ pub struct FileConfig {
     tls_cert: Option<PathBuf>,
     tls_key: Option<PathBuf>,
     nats_url: Option<String>,
+    public_url: Option<String>,
     /// Access token lifetime, seconds.
     access_token_ttl_secs: Option<i64>,
     /// Refresh token lifetime, seconds.
@@ -68,6 +76,32 @@ pub struct FileConfig {
     ping_interval_secs: Option<u64>,
     /// How long the change log keeps changes, days.
     change_retention_days: Option<i64>,
+    /// How long a connection may stay silent before or between requests, seconds.
+    idle_timeout_secs: Option<u64>,
+    /// How long a request body may take to arrive, seconds.
+    body_timeout_secs: Option<u64>,
+    /// Most open connections (default: what the descriptor limit allows).
+    max_connections: Option<usize>,
+    /// Most open connections from one address or IPv6 /64 (default: a quarter of
+    /// `max_connections`; 0: no cap, for servers behind a proxy).
+    max_connections_per_ip: Option<usize>,
+    /// Requests a connection carries before the server closes it.
+    max_requests_per_connection: Option<u32>,
+    /// Take the client's address for rate limits from the last `X-Forwarded-For` entry
+    /// (only behind a proxy that sets it).
+    trust_forwarded_for: Option<bool>,
+    /// How long one write to a realtime client may take before it is dropped, seconds.
+    write_timeout_secs: Option<u64>,
+    /// Most realtime connections of one user on a node (the oldest gives way).
+    max_connections_per_user: Option<usize>,
+    /// Most realtime connections of one app's users on a node (0: no cap).
+    max_connections_per_app: Option<usize>,
+    /// Most uploads in progress on a node.
+    max_uploads: Option<usize>,
+    /// Most uploads in progress by one user.
+    max_uploads_per_user: Option<usize>,
+    /// The `[rate_limits]` table: the server's rate limits (see [`RateOverrides`]).
+    rate_limits: Option<RateOverrides>,
 }
 
 /// Everything `palaver serve` needs, resolved.
@@ -85,6 +119,29 @@ pub struct Settings {
     pub store: StoreOptions,
     /// Core settings.
     pub core: CoreConfig,
+    /// Connection caps and timeouts.
+    pub limits: ConnectionLimits,
+    /// The URL clients reach this server at; `None`: derived from the listening address.
+    pub public_url: Option<String>,
+}
+
+/// The public URL when none is configured: the listening address (`localhost` for an
+/// address that listens everywhere).
+pub fn default_public_url(bound: SocketAddr, tls: bool) -> String {
+    let scheme = if tls { "https" } else { "http" };
+    let host = if bound.ip().is_unspecified() { "localhost".to_string() } else { bound.ip().to_string() };
+    let host = if bound.is_ipv6() && !bound.ip().is_unspecified() { format!("[{host}]") } else { host };
+    format!("{scheme}://{host}:{}", bound.port())
+}
+
+/// Checks a configured public URL: `http(s)://host[:port][/path]`, without a trailing slash.
+fn public_url(url: &str) -> Result<String, String> {
+    let url = url.trim().trim_end_matches('/');
+    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    match rest {
+        Some(r) if !r.is_empty() && !r.contains(['?', '#', ' ', '"', '<', '>']) => Ok(url.to_string()),
+        _ => Err(format!("public_url must be an http:// or https:// URL, not {url:?}")),
+    }
 }
 
 fn read_file(path: Option<&Path>) -> Result<FileConfig, String> {
@@ -157,6 +214,38 @@ impl Settings {
             }
             core.change_retention_ms = d * 24 * 60 * 60 * 1000;
         }
-        Ok(Settings { listen, data_dir, backend, tls, store, core })
+        if let Some(s) = file.write_timeout_secs.filter(|s| *s > 0) {
+            core.write_timeout_ms = s * 1000;
+        }
+        if let Some(n) = file.max_connections_per_user.filter(|n| *n > 0) {
+            core.max_connections_per_user = n;
+        }
+        if let Some(n) = file.max_connections_per_app {
+            core.max_connections_per_app = n;
+        }
+        if let Some(n) = file.max_uploads.filter(|n| *n > 0) {
+            core.max_uploads = n;
+        }
+        if let Some(n) = file.max_uploads_per_user.filter(|n| *n > 0) {
+            core.max_uploads_per_user = n;
+        }
+        let off = std::env::var("PALAVER_RATE_LIMITS").is_ok_and(|v| matches!(v.as_str(), "off" | "false" | "0"));
+        core.rate_limits = RateLimits::default().with(&file.rate_limits.unwrap_or_default());
+        core.rate_limits.enabled &= !off;
+        let mut limits = ConnectionLimits::default();
+        if let Some(s) = file.idle_timeout_secs.filter(|s| *s > 0) {
+            limits.idle_timeout = Duration::from_secs(s);
+        }
+        if let Some(s) = file.body_timeout_secs.filter(|s| *s > 0) {
+            limits.body_timeout = Duration::from_secs(s);
+        }
+        limits.max_connections = file.max_connections.unwrap_or(0);
+        limits.max_connections_per_ip = file.max_connections_per_ip;
+        limits.trust_forwarded_for = file.trust_forwarded_for.unwrap_or(false);
+        if let Some(n) = file.max_requests_per_connection.filter(|n| *n > 0) {
+            limits.max_requests_per_connection = n;
+        }
+        let public_url = args.public_url.clone().or(file.public_url.clone()).map(|u| public_url(&u)).transpose()?;
+        Ok(Settings { listen, data_dir, backend, tls, store, core, limits, public_url })
     }
 }

@@ -3,8 +3,10 @@
 //! new face is one more entry here.
 
 use axum::Router;
-use axum::response::Response;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use palaver_core::{Core, CreatedApp, KeyField, KeyKind};
+use palaver_domain::Refusal;
 use serde_json::{Map, Value, json};
 
 /// One dialect.
@@ -15,8 +17,11 @@ pub struct Face {
     pub router: fn(Core) -> Router,
     /// Whether a path belongs to it.
     pub owns: fn(&str) -> bool,
-    /// Its answer for an unknown path it owns.
-    pub not_found: fn(&str) -> Response,
+    /// Its answer for a request to one of its paths that the server turned away.
+    pub refuse: fn(&str, Refusal) -> Response,
+    /// Whether the handler of a path reads the request body itself, as a stream (uploads);
+    /// every other body is read whole before its handler runs.
+    pub streams_body: fn(&str) -> bool,
     /// The kinds of key every app needs for it.
     pub keys: &'static [KeyKind],
 }
@@ -27,17 +32,42 @@ pub const FACES: &[Face] = &[
         name: "taptalk",
         router: palaver_taptalk::router,
         owns: palaver_taptalk::owns_path,
-        not_found: palaver_taptalk::not_found,
+        refuse: palaver_taptalk::refuse,
+        streams_body: palaver_taptalk::streams_body,
         keys: palaver_taptalk::KEY_KINDS,
     },
     Face {
         name: "qiscus",
         router: palaver_qiscus::router,
         owns: palaver_qiscus::owns_path,
-        not_found: palaver_qiscus::not_found,
+        refuse: palaver_qiscus::refuse,
+        streams_body: |_| false,
         keys: palaver_qiscus::KEY_KINDS,
     },
 ];
+
+/// The answer for a request the server turned away, in the dialect of the face owning
+/// `path` (a plain JSON error for paths no face owns).
+pub fn refuse(path: &str, r: Refusal) -> Response {
+    if let Some(face) = FACES.iter().find(|f| (f.owns)(path)) {
+        return (face.refuse)(path, r);
+    }
+    let (status, message) = match r {
+        Refusal::NotFound => (404, format!("Path not found: {path}")),
+        Refusal::BodyTooLarge { max_bytes } => (413, format!("Request body is larger than {max_bytes} bytes")),
+        Refusal::BodyTimeout => (408, "The request body did not arrive in time".into()),
+        Refusal::Overloaded => (503, "The server is busy; retry shortly".into()),
+        Refusal::RateLimited { retry_after_secs } => (429, format!("Too many requests; retry in {retry_after_secs} s")),
+    };
+    let body = json!({"status": status, "error": {"message": message}});
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    (status, axum::Json(body)).into_response()
+}
+
+/// Whether the handler of `path` reads its body as a stream.
+pub fn streams_body(path: &str) -> bool {
+    FACES.iter().any(|f| (f.owns)(path) && (f.streams_body)(path))
+}
 
 /// Every kind of key the faces need: what a new app gets.
 pub fn key_kinds() -> Vec<KeyKind> {

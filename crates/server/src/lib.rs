@@ -1,18 +1,18 @@
 //! The Palaver server: settings, wiring of the core and the API faces, and serving.
 
+mod bodies;
 pub mod config;
 mod cors;
 pub mod faces;
 pub mod serve;
 
+use axum::Router;
 use axum::extract::Request;
-use axum::http::StatusCode;
-use axum::http::uri::Scheme;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
-use axum::{Extension, Router};
 use config::Settings;
 use palaver_core::{Core, CreatedApp};
+use palaver_domain::Refusal;
 use std::future::Future;
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
@@ -25,18 +25,13 @@ pub struct Application {
     core: Core,
     tls: Option<TlsAcceptor>,
     default_app: Option<CreatedApp>,
+    limits: config::ConnectionLimits,
 }
 
 impl Application {
-    /// Opens the database, creates the default app on an empty database, binds the listener.
+    /// Binds the listener, opens the database (in a data directory only its owner may
+    /// enter), creates the default app on an empty database.
     pub async fn build(settings: Settings) -> Result<Application, String> {
-        let core = Core::open(settings.backend.clone(), settings.store.clone(), settings.core.clone())
-            .await
-            .map_err(|e| format!("cannot open the database: {e}"))?;
-        let default_app = core
-            .ensure_default_app(&faces::key_kinds())
-            .await
-            .map_err(|e| format!("cannot create the default app: {e}"))?;
         let tls = match &settings.tls {
             Some((cert, key)) => Some(serve::tls_acceptor(cert, key)?),
             None => None,
@@ -44,12 +39,25 @@ impl Application {
         let listener = TcpListener::bind(settings.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
-        let mut router = router(core.clone());
-        if tls.is_some() {
-            // Lets handlers build https:// URLs (file links) for this server.
-            router = router.layer(Extension(Scheme::HTTPS));
-        }
-        Ok(Application { listener, router, core, tls, default_app })
+        let bound = listener.local_addr().map_err(|e| format!("cannot read the listening address: {e}"))?;
+        let mut core_config = settings.core.clone();
+        core_config.public_url = match &settings.public_url {
+            Some(url) => url.clone(),
+            None => config::default_public_url(bound, tls.is_some()),
+        };
+        palaver_store::create_private_dir(&settings.data_dir)
+            .map_err(|e| format!("cannot create the data directory {}: {e}", settings.data_dir.display()))?;
+        let core = Core::open(settings.backend.clone(), settings.store.clone(), core_config)
+            .await
+            .map_err(|e| format!("cannot open the database: {e}"))?;
+        let default_app = core
+            .ensure_default_app(&faces::key_kinds())
+            .await
+            .map_err(|e| format!("cannot create the default app: {e}"))?;
+        let mut limits = settings.limits.clone();
+        limits.fit_to_descriptors();
+        let router = router(core.clone(), &limits);
+        Ok(Application { listener, router, core, tls, default_app, limits })
     }
 
     /// The address the server listens on (useful with port 0).
@@ -74,25 +82,30 @@ impl Application {
 
     /// Serves until `shutdown` completes, drains in-flight requests, closes the database.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) {
-        serve::serve(self.listener, self.router, self.tls, shutdown).await;
+        serve::serve(self.listener, self.router, self.tls, self.limits, shutdown).await;
         self.core.close().await;
     }
 }
 
-/// Every face's routes, an answer in the right dialect for anything unknown, and CORS.
-pub fn router(core: Core) -> Router {
+/// Every face's routes, an answer in the right dialect for anything unknown, CORS, and
+/// bodies read before handlers run.
+pub fn router(core: Core, limits: &config::ConnectionLimits) -> Router {
     let mut router = Router::new();
     for face in faces::FACES {
         router = router.merge((face.router)(core.clone()));
     }
-    router.route("/health", get(|| async { "ok" })).fallback(fallback).layer(axum::middleware::from_fn(cors::cors))
+    let bodies = bodies::BodyLimits {
+        max_bytes: palaver_domain::limits::MAX_REQUEST_BYTES,
+        timeout: limits.body_timeout,
+        max_requests_per_connection: limits.max_requests_per_connection,
+    };
+    router
+        .route("/health", get(|| async { "ok" }))
+        .fallback(fallback)
+        .layer(axum::middleware::from_fn(cors::cors))
+        .layer(axum::middleware::from_fn_with_state(bodies, bodies::read_bodies))
 }
 
 async fn fallback(req: Request) -> Response {
-    let path = req.uri().path();
-    if let Some(face) = faces::FACES.iter().find(|f| (f.owns)(path)) {
-        return (face.not_found)(path);
-    }
-    let body = serde_json::json!({"status": 404, "error": {"message": format!("Path not found: {path}")}});
-    (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
+    faces::refuse(req.uri().path(), Refusal::NotFound)
 }

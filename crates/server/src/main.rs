@@ -1,6 +1,7 @@
 //! `palaver`: run the server, manage apps, run migrations.
 
 use clap::{Parser, Subcommand};
+use palaver_core::RateOverrides;
 use palaver_core::{Core, CoreConfig, CreatedApp};
 use palaver_domain::{Error, Field, Invalid};
 use palaver_server::Application;
@@ -59,6 +60,35 @@ enum AppCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Show or change an app's own rate limits (per minute; 0: unlimited); the ones not set
+    /// follow the server's. Running servers apply changes within a minute.
+    Limits {
+        /// The app's name.
+        name: String,
+        /// Messages a user may send per minute.
+        #[arg(long)]
+        sends_per_minute: Option<u32>,
+        /// Typing notices a user may send per minute.
+        #[arg(long)]
+        typing_per_minute: Option<u32>,
+        /// Receipt calls a user may make per minute.
+        #[arg(long)]
+        receipts_per_minute: Option<u32>,
+        /// Uploads a user may start per minute.
+        #[arg(long)]
+        uploads_per_minute: Option<u32>,
+        /// `false` turns the app's rate limits off.
+        #[arg(long)]
+        enabled: Option<bool>,
+        /// Drop the app's own limits first (back to the server's).
+        #[arg(long)]
+        reset: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 fn main() -> ExitCode {
@@ -80,6 +110,7 @@ fn main() -> ExitCode {
             Some(Command::Serve(args)) => serve(args).await,
             Some(Command::App { command: AppCommand::Create { name, json, db } }) => create_app(&db, &name, json).await,
             Some(Command::App { command: AppCommand::List { json, db } }) => list_apps(&db, json).await,
+            Some(Command::App { command: limits @ AppCommand::Limits { .. } }) => app_limits(limits).await,
             Some(Command::Migrate(db)) => migrate(&db).await,
         }
     });
@@ -201,6 +232,52 @@ async fn list_apps(db: &DbArgs, json: bool) -> Result<(), String> {
                 key_ids_json(&a.keys).iter().map(|(k, v)| format!("{k} {}", v.as_str().unwrap_or_default())).collect();
             println!("{}\t{}\t{}", a.app_id, a.name, keys.join("\t"));
         }
+    }
+    Ok(())
+}
+
+/// `app limits`: changes (when asked) and prints an app's own rate limits.
+async fn app_limits(command: AppCommand) -> Result<(), String> {
+    let AppCommand::Limits {
+        name,
+        sends_per_minute,
+        typing_per_minute,
+        receipts_per_minute,
+        uploads_per_minute,
+        enabled,
+        reset,
+        json,
+        db,
+    } = command
+    else {
+        return Err("not an app limits command".into());
+    };
+    let given = RateOverrides {
+        enabled,
+        sends_per_minute,
+        typing_per_minute,
+        receipts_per_minute,
+        uploads_per_minute,
+        auth_failures_per_minute: None,
+    };
+    let core = open_core(&db).await?;
+    let result = if reset || given != RateOverrides::default() {
+        core.set_app_rate_limits(&name, given, reset).await
+    } else {
+        core.app_rate_limits(&name).await
+    };
+    core.close().await;
+    let own = result.map_err(|e| match e {
+        Error::NotFound(_) => format!("There is no app named {name:?}"),
+        other => other.to_string(),
+    })?;
+    let text = serde_json::to_value(own).map_err(|e| e.to_string())?;
+    if json {
+        println!("{text}");
+    } else if own == RateOverrides::default() {
+        println!("{name}: the server's rate limits");
+    } else {
+        println!("{name}: {text} (others: the server's)");
     }
     Ok(())
 }

@@ -173,7 +173,58 @@ impl dyn Conn + '_ {
     }
 }
 
-/// Builds `$first, $first+1, ...` placeholders for an `IN (...)` list of `n` values.
+/// Builds `$first, $first+1, ...` placeholders for a row of `n` values (multi-row inserts of
+/// a bounded number of rows; lists of caller-given length use [`json_list`] instead).
 pub fn placeholders(first: usize, n: usize) -> String {
     (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+/// A list bound as one parameter: a JSON array, unpacked in SQL by [`in_texts`] or
+/// [`in_ints`]. Whatever the list's length the statement stays the same (prepared once) and
+/// far below the backends' limits on bound parameters.
+pub fn json_list(items: &[String]) -> String {
+    serde_json::to_string(items).unwrap_or_else(|_| "[]".into())
+}
+
+/// [`json_list`] for integers (ids).
+pub fn json_ints(items: impl IntoIterator<Item = i64>) -> String {
+    let mut out = String::from("[");
+    for (i, n) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&n.to_string());
+    }
+    out.push(']');
+    out
+}
+
+/// `IN (...)` over the JSON array of texts in parameter `$n` (see [`json_list`]).
+pub fn in_texts(dialect: Dialect, n: usize) -> String {
+    match dialect {
+        Dialect::Sqlite => format!("IN (SELECT value FROM json_each(${n}))"),
+        Dialect::Postgres => format!("IN (SELECT jsonb_array_elements_text(CAST(${n} AS TEXT)::jsonb))"),
+    }
+}
+
+/// `IN (...)` over the JSON array of integers in parameter `$n` (see [`json_list`]).
+pub fn in_ints(dialect: Dialect, n: usize) -> String {
+    match dialect {
+        Dialect::Sqlite => format!("IN (SELECT value FROM json_each(${n}))"),
+        Dialect::Postgres => {
+            format!("IN (SELECT CAST(jsonb_array_elements_text(CAST(${n} AS TEXT)::jsonb) AS BIGINT))")
+        }
+    }
+}
+
+/// Escapes `%`, `_` and `\\` so that a text matches itself in `LIKE ... ESCAPE '\\'`.
+pub fn like_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }

@@ -264,15 +264,47 @@ fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> DbResult<JoinHandle<(
         .map_err(|e| DbError::Other(format!("cannot start thread {name}: {e}")))
 }
 
+/// Creates a directory (and its parents) if missing; a new one is for its owner only, since
+/// it holds the database or the uploads.
+pub fn create_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    if dir.exists() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Creates a new database file (and its directory) readable by its owner only; SQLite gives
+/// its WAL and shared-memory files the database file's permissions.
+fn create_private(path: &std::path::Path) -> DbResult<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    let cannot =
+        |what: &std::path::Path, e: std::io::Error| DbError::Other(format!("cannot create {}: {e}", what.display()));
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        create_private_dir(dir).map_err(|e| cannot(dir, e))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(cannot(path, e)),
+    }
+}
+
 fn factory_for(backend: &Backend) -> (ConnFactory, Dialect) {
     match backend.clone() {
         Backend::Sqlite(path) => (
             Arc::new(move |role| {
-                if role == Role::Writer
-                    && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
-                {
-                    std::fs::create_dir_all(dir)
-                        .map_err(|e| DbError::Other(format!("cannot create {}: {e}", dir.display())))?;
+                if role == Role::Writer {
+                    create_private(&path)?;
                 }
                 let conn = sqlite::SqliteConn::open(&path, role == Role::Writer)?;
                 Ok(Box::new(conn) as Box<dyn Conn>)

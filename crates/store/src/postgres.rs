@@ -31,13 +31,24 @@ impl PgConn {
     }
 }
 
+/// Maps a PostgreSQL error to a short description: its code and the names of what it is
+/// about, never its message or detail, which may quote values (`Key (id)=(...)`).
 fn map_err(e: postgres::Error) -> DbError {
     if e.is_closed() {
         return DbError::Connection(e.to_string());
     }
-    match e.code() {
-        Some(c) if *c == SqlState::UNIQUE_VIOLATION => DbError::Unique(e.to_string()),
-        _ => DbError::Other(e.as_db_error().map_or_else(|| e.to_string(), |d| d.to_string())),
+    let Some(db) = e.as_db_error() else {
+        return DbError::Other(e.to_string());
+    };
+    let mut text = format!("SQLSTATE {}", db.code().code());
+    for (what, name) in [("table", db.table()), ("column", db.column()), ("constraint", db.constraint())] {
+        if let Some(name) = name {
+            text.push_str(&format!(" {what} {name}"));
+        }
+    }
+    match db.code() {
+        c if *c == SqlState::UNIQUE_VIOLATION => DbError::Unique(text),
+        _ => DbError::Other(text),
     }
 }
 

@@ -161,16 +161,25 @@ fn to_sqlite(sql: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Longest part of SQLite's own message kept in an error: its messages name tables and
+/// columns, never bound values, and are cut so no error can make a huge log line.
+const MAX_MESSAGE_CHARS: usize = 200;
+
+/// Maps a SQLite error to a short description without SQL text or values.
 fn map_err(e: rusqlite::Error) -> DbError {
+    let short = |m: &str| m.chars().take(MAX_MESSAGE_CHARS).collect::<String>();
     match &e {
-        rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::ConstraintViolation => {
-            if matches!(f.extended_code, 2067 | 1555) {
-                DbError::Unique(e.to_string())
-            } else {
-                DbError::Other(e.to_string())
+        rusqlite::Error::SqliteFailure(f, msg) => {
+            let text = format!("{f}: {}", short(msg.as_deref().unwrap_or("")));
+            match f.code {
+                ErrorCode::ConstraintViolation if matches!(f.extended_code, 2067 | 1555) => DbError::Unique(text),
+                _ => DbError::Other(text),
             }
         }
-        _ => DbError::Other(e.to_string()),
+        rusqlite::Error::SqlInputError { error, msg, offset, .. } => {
+            DbError::Other(format!("{error}: {} at offset {offset}", short(msg)))
+        }
+        other => DbError::Other(short(&other.to_string())),
     }
 }
 
@@ -232,7 +241,24 @@ impl Conn for SqliteConn {
 
 #[cfg(test)]
 mod tests {
-    use super::to_sqlite;
+    use super::*;
+
+    #[test]
+    fn errors_carry_neither_the_sql_nor_the_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = SqliteConn::open(&dir.path().join("t.db"), true).unwrap();
+        c.batch("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT UNIQUE)").unwrap();
+        c.execute("INSERT INTO t (v) VALUES ($1)", &[Value::from("secret-value")]).unwrap();
+        let unique = c.execute("INSERT INTO t (v) VALUES ($1)", &[Value::from("secret-value")]).unwrap_err();
+        assert!(matches!(unique, DbError::Unique(_)), "{unique}");
+        let syntax = c.execute("SELECT 'secret-literal' FROM t WHERE", &[]).unwrap_err();
+        let pattern = format!("%{}%", "_%".repeat(30_000));
+        let like = c.execute("SELECT 1 FROM t WHERE v LIKE $1", &[Value::from(pattern.as_str())]);
+        for e in [Some(unique), Some(syntax), like.err()].into_iter().flatten() {
+            let text = e.to_string();
+            assert!(!text.contains("secret") && !text.contains("SELECT") && text.len() < 300, "{text}");
+        }
+    }
 
     #[test]
     fn rewrites_numbered_parameters_only() {

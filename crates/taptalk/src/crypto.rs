@@ -67,14 +67,18 @@ pub fn encrypt_with_digit(text: &str, local_id: &str, r: usize) -> String {
 pub fn decrypt(s: &str, local_id: &str) -> Option<String> {
     let r = s.chars().next()?.to_digit(10)? as usize;
     let rest = s.get(1..)?;
-    let len = rest.len().checked_sub(1)?;
-    if len == 0 || !rest.is_ascii() {
+    // The salt is a character of the local id, so it may be any character: positions count
+    // characters. The rest is base64, which the decoder checks.
+    // (The SDKs' local ids are ASCII, and so is all of `rest` then: counted by bytes.)
+    let ascii = rest.is_ascii();
+    let len = if ascii { rest.len() } else { rest.chars().count() }.checked_sub(1)?;
+    if len == 0 {
         return None;
     }
     let pos = ((len + r) * r) % len;
-    let mut ct = String::with_capacity(len);
-    ct.push_str(&rest[..pos]);
-    ct.push_str(&rest[pos + 1..]);
+    let (at, salt_len) =
+        if ascii { (pos, 1) } else { rest.char_indices().nth(pos).map(|(at, c)| (at, c.len_utf8()))? };
+    let ct = [&rest[..at], &rest[at + salt_len..]].concat();
     let raw = STANDARD.decode(ct).ok()?;
     let key = key_for(local_id);
     let plain = cbc::Decryptor::<Aes256>::new(&key.into(), &[0u8; 16].into()).decrypt_padded_vec::<Pkcs7>(&raw).ok()?;
@@ -115,9 +119,23 @@ mod tests {
         assert_eq!(decrypt(&encrypt("", LOCAL_ID), LOCAL_ID).as_deref(), Some(""));
     }
 
+    /// Found by fuzzing (`taptalk_crypto`): a local id that is not ASCII gives a salt that is
+    /// not ASCII, and such ciphertexts were read as plain text.
+    #[test]
+    fn round_trips_with_a_salt_from_a_non_ascii_local_id() {
+        let local_id = "\u{FFFD}\u{FFFD}\u{7}lé€";
+        for r in 1..=9 {
+            for text in ["", "Hello", "ünïcode 👋"] {
+                let sealed = encrypt_with_digit(text, local_id, r);
+                assert_eq!(decrypt(&sealed, local_id).as_deref(), Some(text), "digit {r}, text {text:?}");
+            }
+        }
+    }
+
     #[test]
     fn rejects_plain_text_and_keeps_it_when_lenient() {
         assert_eq!(decrypt("hello world", LOCAL_ID), None);
+        assert_eq!(decrypt("3héllo wörld", LOCAL_ID), None);
         assert_eq!(decrypt_lenient("hello world", LOCAL_ID), "hello world");
         assert_eq!(decrypt_lenient("", LOCAL_ID), "");
     }

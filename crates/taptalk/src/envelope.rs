@@ -4,7 +4,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use palaver_domain::error::AuthError;
-use palaver_domain::{Entity, Error, Field, Invalid};
+use palaver_domain::{Entity, Error, Field, Invalid, Refusal};
 use serde::Serialize;
 
 /// An error answer.
@@ -49,10 +49,27 @@ impl ApiError {
             }
             Error::Forbidden(d) => Self::new(403, "40301", d.to_string(), ""),
             Error::Unauthorized(a) => Self::auth(a),
-            Error::Unavailable => Self::new(503, "50300", "The server is busy; retry shortly", ""),
+            Error::Unavailable => Self::refusal(Refusal::Overloaded),
+            Error::RateLimited { retry_after_secs } => Self::refusal(Refusal::RateLimited { retry_after_secs }),
             Error::Internal(m) => {
-                tracing::error!(error = %m, "internal error");
-                Self::new(500, "99999", "Internal server error", "")
+                let id = palaver_domain::error::incident_id();
+                tracing::error!(error = %m, incident = %id, "internal error");
+                Self::new(500, "99999", format!("Internal server error (incident {id})"), "")
+            }
+        }
+    }
+
+    /// The answer for a request the server turned away before a handler saw it.
+    pub fn refusal(r: Refusal) -> Self {
+        match r {
+            Refusal::NotFound => Self::new(404, "40400", "Path not found", ""),
+            Refusal::BodyTooLarge { max_bytes } => {
+                Self::new(413, "41300", format!("Request body is larger than {max_bytes} bytes"), "")
+            }
+            Refusal::BodyTimeout => Self::new(408, "40800", "The request body did not arrive in time", ""),
+            Refusal::Overloaded => Self::new(503, "50300", "The server is busy; retry shortly", ""),
+            Refusal::RateLimited { retry_after_secs } => {
+                Self::new(429, "42900", format!("Too many requests; retry in {retry_after_secs} s"), "")
             }
         }
     }
@@ -93,6 +110,17 @@ fn default_name(field: Field) -> &'static str {
         Field::RoomExternalId => "xcRoomID",
         Field::LocalId => "localID",
         Field::File => "file",
+        Field::Email => "email",
+        Field::Phone => "phone",
+        Field::Username => "username",
+        Field::PhotoThumb => "photoThumbnailURL",
+        Field::PhotoFull => "photoFullsizeURL",
+        Field::RoleCode => "userRoleCode",
+        Field::Bio => "bio",
+        Field::Extras => "extras",
+        Field::RoomOptions => "options",
+        Field::Tags => "tags",
+        Field::Roles => "participantUserRoles",
     }
 }
 
@@ -100,6 +128,7 @@ fn default_name(field: Field) -> &'static str {
 fn invalid_message(field: Field, why: Invalid, name: &str) -> String {
     match why {
         Invalid::Length { min, max } => format!("Param '{name}' length must be between {min} and {max}"),
+        Invalid::TooLong { max_chars } => format!("Param '{name}' is longer than {max_chars} characters"),
         Invalid::TooMany { max } if field == Field::Users => format!("A room has at most {max} participants"),
         Invalid::TooMany { max } => format!("Param '{name}' has more than {max} items"),
         Invalid::TooLarge { max_bytes } => format!("The {name} is larger than {max_bytes} bytes"),

@@ -20,6 +20,7 @@ use base64::Engine;
 use envelope::ApiError;
 use palaver_core::realtime::Renderer;
 use palaver_core::{Core, KeyField, KeyIdStyle, KeyKind};
+use palaver_domain::Refusal;
 use std::sync::Arc;
 
 /// The face's shared state.
@@ -84,9 +85,18 @@ pub fn owns_path(path: &str) -> bool {
     path.starts_with("/v1/") || path == "/connect"
 }
 
-/// The answer for an unknown path of this face.
-pub fn not_found(path: &str) -> Response {
-    ApiError::new(404, "40400", format!("Path not found: {path}"), "").into_response()
+/// The routes whose handlers read the request body as a stream: uploads.
+pub fn streams_body(path: &str) -> bool {
+    path == client::UPLOAD_PATH
+}
+
+/// This face's answer for a request the server turned away before a handler saw it.
+pub fn refuse(path: &str, r: Refusal) -> Response {
+    let mut e = ApiError::refusal(r);
+    if r == Refusal::NotFound {
+        e.message = format!("Path not found: {path}");
+    }
+    e.into_response()
 }
 
 async fn method_not_allowed(req: Request) -> ApiError {

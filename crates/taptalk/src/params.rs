@@ -5,7 +5,7 @@ use crate::envelope::ApiError;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use palaver_domain::ExternalId;
-use palaver_domain::limits::{MAX_EXTERNAL_ID_CHARS, MAX_REQUEST_BYTES};
+use palaver_domain::limits::{MAX_EXTERNAL_ID_CHARS, MAX_LIST_ITEMS, MAX_REQUEST_BYTES};
 use serde_json::{Map, Value};
 
 /// The parameters of one request.
@@ -79,6 +79,7 @@ impl Params {
         let Value::Array(items) = v else {
             return Err(not_list());
         };
+        check_list_len(items, name, field)?;
         items
             .iter()
             .map(|i| match i {
@@ -111,6 +112,7 @@ impl Params {
         if items.is_empty() {
             return Err(ApiError::param(format!("Param '{name}' cannot be empty"), field));
         }
+        check_list_len(items, name, field)?;
         items
             .iter()
             .map(|i| match i {
@@ -119,6 +121,14 @@ impl Params {
             })
             .collect()
     }
+}
+
+/// Refuses a list longer than any endpoint takes, before its items are read.
+fn check_list_len(items: &[Value], name: &str, field: &str) -> Result<(), ApiError> {
+    if items.len() > MAX_LIST_ITEMS {
+        return Err(ApiError::param(format!("Param '{name}' has more than {MAX_LIST_ITEMS} items"), field));
+    }
+    Ok(())
 }
 
 /// Reads a JSON value as a boolean the lenient way.

@@ -8,7 +8,7 @@ use palaver_domain::{
     time::now_ms,
 };
 use palaver_store::Conn;
-use palaver_store::repo::{messages, participants};
+use palaver_store::repo::{files, messages, participants};
 
 /// Messages by id that `user` may see (it is a participant of their room).
 pub(super) fn visible_messages(
@@ -89,7 +89,8 @@ impl Core {
         ids: Vec<MessageId>,
         for_everyone: bool,
     ) -> impl Future<Output = Result<Vec<MessageId>, Error>> + Send + 'static + use<> {
-        self.store().write(move |tx| {
+        let core = self.clone();
+        let write = self.store().write(move |tx| {
             let room = member_room(tx.conn(), app, user, &room)?;
             let now = now_ms();
             let found: Vec<Message> =
@@ -114,7 +115,8 @@ impl Core {
                 }
                 deleted.push(m);
             }
-            let ids = deleted.iter().map(|m| m.id).collect();
+            let ids: Vec<MessageId> = deleted.iter().map(|m| m.id).collect();
+            let gone = if for_everyone { files::take_of_messages(tx.conn(), &ids)? } else { Vec::new() };
             for item in with_context(tx.conn(), app, deleted)? {
                 let kind = if for_everyone {
                     ChangeKind::MessageDeleted { item }
@@ -123,7 +125,12 @@ impl Core {
                 };
                 record(tx, app, Some(user), kind)?;
             }
+            Ok((ids, gone))
+        });
+        async move {
+            let (ids, gone) = write.await?;
+            core.remove_file_bytes(gone).await;
             Ok(ids)
-        })
+        }
     }
 }

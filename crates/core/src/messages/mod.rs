@@ -20,7 +20,7 @@ use palaver_domain::{
     RoomRef, RoomType, SystemAction, SystemEvent, User, UserBrief, UserProfile, UserRef, Via, time::now_ms,
 };
 use palaver_store::WriteTx;
-use palaver_store::repo::{contacts, messages, participants, rooms, users};
+use palaver_store::repo::{contacts, files, messages, participants, rooms, users};
 
 /// Who a message is from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -79,6 +79,9 @@ pub struct Content {
     pub forward_from: String,
     /// For a system message, its facts.
     pub system: Option<SystemDraft>,
+    /// Ids of files uploaded into the room that this message shares; they are deleted with
+    /// it when it is deleted for everyone.
+    pub attachments: Vec<String>,
 }
 
 impl Content {
@@ -267,23 +270,38 @@ fn client_room(
     };
     let (room, other) = match named {
         RoomRef::Personal(a, b) => {
-            if sender.id != a && sender.id != b {
-                return Err(Error::Forbidden(Denied::NotParticipant));
-            }
-            let other = live_user(tx.conn(), app, &UserRef::Id(if sender.id == a { b } else { a }))?;
-            let room = personal_room_in(tx, sender, &other, None)?;
-            if room.is_deleted() {
-                return Err(Error::NotFound(Entity::Room));
-            }
-            if contacts::blocked_either_way(tx.conn(), sender.id, other.id)? {
-                return Err(Error::Forbidden(Denied::Blocked));
-            }
+            let (room, other) = personal_room_of(tx, app, sender, a, b)?;
             (room, Some(other))
         }
         other => (member_room(tx.conn(), app, sender.id, &other)?, None),
     };
     if room.is_locked {
         return Err(Error::Forbidden(Denied::Locked));
+    }
+    Ok((room, other))
+}
+
+/// The personal room of users `a` and `b` that one of them uses (sends to, shares a file in),
+/// created if it does not exist yet (the SDKs name personal rooms without asking the server),
+/// and the other user. Refused when neither is `user`, when the room was deleted, or when one
+/// blocked the other.
+pub(crate) fn personal_room_of(
+    tx: &mut WriteTx<'_>,
+    app: AppId,
+    user: &User,
+    a: palaver_domain::UserId,
+    b: palaver_domain::UserId,
+) -> Result<(Room, User), Error> {
+    if user.id != a && user.id != b {
+        return Err(Error::Forbidden(Denied::NotParticipant));
+    }
+    let other = live_user(tx.conn(), app, &UserRef::Id(if user.id == a { b } else { a }))?;
+    let room = personal_room_in(tx, user, &other, None)?;
+    if room.is_deleted() {
+        return Err(Error::NotFound(Entity::Room));
+    }
+    if contacts::blocked_either_way(tx.conn(), user.id, other.id)? {
+        return Err(Error::Forbidden(Denied::Blocked));
     }
     Ok((room, other))
 }
@@ -338,14 +356,18 @@ fn post_in(tx: &mut WriteTx<'_>, app: AppId, post: Post) -> Result<Vec<Posted>, 
         Via::Backend => backend_room(tx, app, &author, is_user, &post.to)?,
     };
     let mut out = Vec::with_capacity(post.drafts.len());
-    for draft in post.drafts {
+    for mut draft in post.drafts {
         let system = match &draft.content.system {
             Some(d) => Some(system_event(tx, app, &room, d)?),
             None => None,
         };
         let local_id = draft.local_id.unwrap_or_else(secrets::random_local_id);
+        let attachments = std::mem::take(&mut draft.content.attachments);
         let message = message_of(draft.content, system);
         let (item, created) = insert_message(tx, &room, &author, other.as_ref(), local_id, message, post.via)?;
+        if created {
+            files::attach(tx.conn(), room.id, item.message.id, &attachments)?;
+        }
         out.push(Posted { item, created });
     }
     Ok(out)
@@ -360,6 +382,11 @@ impl Core {
         app: AppId,
         post: Post,
     ) -> impl Future<Output = Result<Vec<Posted>, Error>> + Send + 'static + use<> {
-        self.store().write(move |tx| post_in(tx, app, post))
+        let allowed = match (&post.via, &post.author) {
+            (Via::Client, Author::User(UserRef::Id(user))) => self.rates().user(app, *user, crate::Rated::Send),
+            _ => Ok(()),
+        };
+        let write = allowed.map(|()| self.store().write(move |tx| post_in(tx, app, post)));
+        async move { write?.await }
     }
 }

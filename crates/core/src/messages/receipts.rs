@@ -2,9 +2,9 @@
 //! changed are recorded with the receipt.
 
 use super::edit::visible_messages;
-use crate::Core;
 use crate::changes::record;
 use crate::lookup::with_context;
+use crate::{Core, Rated};
 use futures_util::future::Either;
 use palaver_domain::{AppId, ChangeKind, Error, MessageId, Receipt, ReceiptKind, UserId, time::now_ms};
 use palaver_store::repo::{messages, participants};
@@ -23,6 +23,9 @@ impl Core {
     ) -> impl Future<Output = Result<Vec<MessageId>, Error>> + Send + 'static + use<> {
         if ids.is_empty() {
             return Either::Left(std::future::ready(Ok(Vec::new())));
+        }
+        if let Err(e) = self.rates().user(app, user, Rated::Receipt) {
+            return Either::Left(std::future::ready(Err(e)));
         }
         Either::Right(self.store().write(move |tx| {
             let mut upto: BTreeMap<_, (MessageId, String)> = BTreeMap::new();

@@ -2,7 +2,7 @@
 
 use super::outbox::{Frame, Outbox};
 use bytes::Bytes;
-use palaver_domain::{AppId, Event, UserId};
+use palaver_domain::{AppId, ChangeKind, Event, UserId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -26,6 +26,9 @@ pub struct Connection {
     pub user: UserId,
     /// The device the connection comes from.
     pub device: String,
+    /// The session it was opened with, where the face has sessions: it closes when that
+    /// session ends.
+    pub session: Option<i64>,
     /// Frames waiting to be written.
     pub outbox: Outbox,
     /// How events are encoded for this connection's face.
@@ -41,6 +44,8 @@ pub struct Hub {
     count: AtomicU64,
     /// Users connected to other nodes: how many of those nodes report them online.
     remote: Mutex<HashMap<(AppId, UserId), u32>>,
+    /// Live connections per app on this node.
+    per_app: Mutex<HashMap<AppId, usize>>,
 }
 
 impl Default for Hub {
@@ -57,6 +62,7 @@ impl Hub {
             next_id: AtomicU64::new(1),
             count: AtomicU64::new(0),
             remote: Mutex::new(HashMap::new()),
+            per_app: Mutex::new(HashMap::new()),
         }
     }
 
@@ -70,13 +76,52 @@ impl Hub {
         self.next_id.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Adds a connection; returns how many the user has now.
-    pub fn register(&self, conn: Arc<Connection>) -> usize {
+    /// Adds a connection; returns how many the user has now. A user at `max_per_user`
+    /// connections loses the oldest: a device that reconnects must never be locked out by
+    /// its own half-dead sockets.
+    pub fn register(&self, conn: Arc<Connection>, max_per_user: usize) -> usize {
+        let app = conn.app;
         let mut shard = self.shard(conn.app, conn.user).write().unwrap_or_else(|p| p.into_inner());
         let list = shard.entry((conn.app, conn.user)).or_default();
+        while max_per_user > 0 && list.len() >= max_per_user {
+            let oldest = list.remove(0);
+            oldest.outbox.close();
+            self.count.fetch_sub(1, Ordering::Relaxed);
+            self.count_app(app, false);
+        }
         list.push(conn);
         self.count.fetch_add(1, Ordering::Relaxed);
+        self.count_app(app, true);
         list.len()
+    }
+
+    fn count_app(&self, app: AppId, added: bool) {
+        let mut per_app = self.per_app.lock().unwrap_or_else(|p| p.into_inner());
+        let n = per_app.entry(app).or_default();
+        if added {
+            *n += 1;
+        } else {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                per_app.remove(&app);
+            }
+        }
+    }
+
+    /// Live connections of an app's users on this node.
+    pub fn app_connections(&self, app: AppId) -> usize {
+        self.per_app.lock().unwrap_or_else(|p| p.into_inner()).get(&app).copied().unwrap_or(0)
+    }
+
+    /// Closes a user's connections opened with `session`, or all of them for `None`: a
+    /// logged-out or deleted user's sockets must not go on receiving or sending.
+    fn end_sessions(&self, app: AppId, user: UserId, session: Option<i64>) {
+        let shard = self.shard(app, user).read().unwrap_or_else(|p| p.into_inner());
+        for conn in shard.get(&(app, user)).into_iter().flatten() {
+            if session.is_none() || conn.session == session {
+                conn.outbox.close();
+            }
+        }
     }
 
     /// Removes a connection; returns how many the user has left.
@@ -89,6 +134,7 @@ impl Hub {
         list.retain(|c| c.id != id);
         if list.len() < before {
             self.count.fetch_sub(1, Ordering::Relaxed);
+            self.count_app(app, false);
         }
         let left = list.len();
         if left == 0 {
@@ -141,6 +187,11 @@ impl Hub {
     /// once per face and view.
     pub fn dispatch(&self, event: &Event) {
         let app = event.app();
+        if let Event::Committed { change, .. } = event
+            && let ChangeKind::SessionsRevoked { user, session } = change.kind
+        {
+            self.end_sessions(app, user, session);
+        }
         let change = event.change_id().unwrap_or_default();
         let mut rendered: Vec<(usize, u64, Option<Bytes>)> = Vec::new();
         // A recipient's connections are copied out before rendering, which may look up other

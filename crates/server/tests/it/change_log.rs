@@ -109,7 +109,7 @@ async fn every_kind_of_change_is_one_row_of_the_change_log() {
     logs!(app, app.client_ok(&bob, "/v1/client/room/leave", json!({"roomID": g})).await,
         {"participant.left": 1, "message.created": 1});
     // The checksum needs the session's access token expiry, as the web SDK computes it.
-    let expiry = app.core.authenticate(app.core_app(), &ann.access).await.unwrap().access_expires;
+    let expiry = app.core.authenticate(app.core_app(), &ann.access, None).await.unwrap().access_expires;
     let sum = format!("{:x}", md5::compute(format!("{g}:2:{}:{expiry}", ann.user_id)));
     logs!(app, app.client_ok(&ann, "/v1/client/room/delete", json!({"roomID": g, "checksum": sum})).await,
         {"room.deleted": 1, "message.created": 1});

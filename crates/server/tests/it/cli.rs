@@ -90,3 +90,22 @@ fn first_start_prints_the_default_credentials_and_sigterm_stops_cleanly() {
     assert_eq!(apps.as_array().unwrap().len(), 1);
     assert_eq!(apps[0]["name"], "default");
 }
+
+#[test]
+fn the_data_directory_and_database_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("new").join("data");
+    let out =
+        palaver().args(["app", "create", "--name", "shop", "--json", "--data-dir"]).arg(&data_dir).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data_dir), 0o700, "the data directory");
+    for entry in std::fs::read_dir(&data_dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            assert_eq!(mode(&path), 0o600, "{}", path.display());
+        }
+    }
+    assert!(data_dir.join("palaver.db").exists());
+}

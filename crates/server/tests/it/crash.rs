@@ -57,7 +57,12 @@ async fn a_killed_node_keeps_every_acknowledged_message_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     let data_dir = dir.path().display().to_string();
     let creds = create_app(&["--data-dir", &data_dir]);
-    let mut node = Node::start(&["--data-dir".to_string(), data_dir.clone()]);
+    // One client sends and then resends over a thousand messages at full speed: far over the
+    // per-user send limit, which is not what this test is about.
+    let config = dir.path().join("palaver.toml");
+    std::fs::write(&config, "[rate_limits]\nenabled = false\n").unwrap();
+    let args = ["--data-dir".to_string(), data_dir.clone(), "--config".to_string(), config.display().to_string()];
+    let mut node = Node::start(&args);
     let on = Endpoint::new(node.addr, creds.clone());
     let alice = on.login("alice", "Alice").await;
     let bob = on.login("bob", "Bob").await;

@@ -20,7 +20,19 @@ pub struct Node {
 impl Node {
     /// Starts `palaver serve` with `args` on a free port and waits until it listens.
     pub fn start(args: &[String]) -> Node {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_palaver"))
+        Self::spawn(Command::new(env!("CARGO_BIN_EXE_palaver")), args)
+    }
+
+    /// Like [`Node::start`], with the process allowed at most `descriptors` open files
+    /// (soft and hard limit).
+    pub fn start_with_descriptor_limit(args: &[String], descriptors: u32) -> Node {
+        let mut shell = Command::new("sh");
+        shell.args(["-c", &format!("ulimit -n {descriptors} && exec \"$0\" \"$@\""), env!("CARGO_BIN_EXE_palaver")]);
+        Self::spawn(shell, args)
+    }
+
+    fn spawn(mut command: Command, args: &[String]) -> Node {
+        let mut child = command
             .arg("serve")
             .args(args)
             .args(["--listen", "127.0.0.1:0"])
@@ -40,6 +52,11 @@ impl Node {
         });
         let addr = rx.recv_timeout(Duration::from_secs(30)).expect("the node listens").parse().unwrap();
         Node { child, addr, args: args.to_vec() }
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// SIGKILL: no shutdown, no flush, nothing.

@@ -67,6 +67,24 @@ async fn login_or_register_creates_then_updates_the_user() {
 }
 
 #[tokio::test]
+async fn a_password_hash_of_an_earlier_version_is_replaced_with_argon2id_at_the_next_login() {
+    let app = TestApp::spawn().await;
+    app.qiscus_user("old@qiscus.com", "Old").await;
+    let user = app.user_by_external_id("old@qiscus.com").await;
+    // What an earlier Palaver stored for "old-secret": PBKDF2-HMAC-SHA256, 100,000 rounds.
+    let legacy =
+        "pbkdf2-sha256$100000$0123456789abcdef$a676cfe12e2ee216ac117f71199161e7558057daef0c3ffaa003461b717de3d3";
+    app.core.store().write(move |tx| users::set_password_hash(tx.conn(), user.id, legacy)).await.unwrap();
+    assert!(palaver_core::secrets::verify_password("old-secret", legacy), "the earlier form still verifies");
+    assert!(palaver_core::secrets::needs_rehash(legacy));
+
+    app.qiscus_ok("POST", "login_or_register", json!({"user_id": "old@qiscus.com", "password": "old-secret"})).await;
+    let (hash, _) = credentials(&app, "old@qiscus.com").await;
+    assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+    assert!(palaver_core::secrets::verify_password("old-secret", &hash));
+}
+
+#[tokio::test]
 async fn a_new_user_without_password_gets_a_random_one() {
     let app = TestApp::spawn().await;
     app.qiscus_user("guest@qiscus.com", "Guest").await;

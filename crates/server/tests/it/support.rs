@@ -111,6 +111,8 @@ impl TestApp {
             tls: None,
             store: StoreOptions { readers: 2, ..StoreOptions::default() },
             core: CoreConfig { data_dir: dir.path().to_path_buf(), ..CoreConfig::default() },
+            limits: Default::default(),
+            public_url: None,
         };
         tune(&mut settings);
         let app = Application::build(settings.clone()).await.expect("server builds");

@@ -236,3 +236,67 @@ async fn browsers_get_cors_preflight_answers() {
     assert_eq!(res.body["status"], 200);
     assert_eq!(res.header("access-control-allow-origin"), "*");
 }
+
+/// How many tickets and sessions are stored.
+async fn credential_rows(app: &TestApp) -> (i64, i64) {
+    app.core
+        .store()
+        .read(|c| {
+            let tickets = c.query_int("SELECT COUNT(*) FROM auth_tickets", &[])?;
+            let sessions = c.query_int("SELECT COUNT(*) FROM sessions", &[])?;
+            Ok::<_, palaver_domain::Error>((tickets, sessions))
+        })
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn expired_tickets_and_dead_sessions_are_purged_and_live_ones_kept() {
+    let app = TestApp::spawn_with(|s| s.core.ticket_ttl_ms = 1500).await;
+    let kept = app.login("u1", "Una").await;
+    let out = app.login("u2", "Dos").await;
+    app.client_ok(&out, "/v1/client/logout", json!("")).await;
+    let unused = app.server_ok("/v1/server/auth_ticket/request", json!({"xcUserID": "u3", "fullName": "Tres"})).await;
+    assert_eq!(credential_rows(&app).await, (3, 2), "two used tickets and an unused one; two sessions");
+
+    assert_eq!(app.core.purge_credentials().await.unwrap(), 1, "the logged-out session goes at once");
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    let fresh = app.login("u4", "Cuatro").await;
+    assert_eq!(app.core.purge_credentials().await.unwrap(), 3, "the three expired tickets go");
+    assert_eq!(credential_rows(&app).await, (1, 2), "the fresh ticket (used, not expired) and two live sessions");
+    assert_error(&redeem(&app, unused["ticket"].as_str().unwrap()).await, 401, "40103", "Access token is invalid", "");
+    for s in [&kept, &fresh] {
+        assert_eq!(app.client(s, "/v1/client/contact/list", json!({})).await["status"], 200);
+    }
+}
+
+#[tokio::test]
+async fn logging_out_closes_that_sessions_sockets_and_no_other() {
+    let app = TestApp::spawn().await;
+    let phone = app.login_device("alice", "Alice", "phone").await;
+    let laptop = app.login_device("alice", "Alice", "laptop").await;
+    app.login("bob", "Bob").await;
+    let (mut on_phone, mut on_laptop) = (app.ws(&phone).await, app.ws(&laptop).await);
+    app.client_ok(&phone, "/v1/client/logout", json!("")).await;
+    assert!(on_phone.closed_within(Duration::from_secs(5)).await, "the logged-out socket is closed");
+    app.server_ok(
+        "/v1/server/message/send/custom",
+        json!({"messageType": 1001, "body": "hi", "senderXCUserID": "bob", "recipientXCUserID": "alice"}),
+    )
+    .await;
+    on_laptop.expect("chat/sendMessage").await;
+
+    app.server_ok("/v1/server/user/delete", json!({"xcUserID": "alice"})).await;
+    assert!(on_laptop.closed_within(Duration::from_secs(5)).await, "a deleted user's sockets all close");
+}
+
+#[tokio::test]
+async fn a_socket_closes_when_its_access_token_expires() {
+    let app = TestApp::spawn_with(|s| s.core.access_token_ttl_ms = 1500).await;
+    let s = app.login("alice", "Alice").await;
+    let mut ws = app.ws(&s).await;
+    assert_eq!(ws.close_code_within(Duration::from_secs(5)).await, Some(1008), "policy: the token expired");
+    let refreshed =
+        as_token(&app, &app.creds.app_key, &format!("Bearer {}", s.refresh), "/v1/auth/access_token/refresh").await;
+    assert_eq!(refreshed["status"], 200, "the SDK refreshes, then reconnects: {refreshed}");
+}

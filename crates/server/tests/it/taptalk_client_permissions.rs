@@ -210,7 +210,7 @@ async fn only_admins_manage_a_group() {
         admin_only,
     );
     let expiry =
-        app.core.authenticate(palaver_domain::AppId(app.creds.app_id), &bob.access).await.unwrap().access_expires;
+        app.core.authenticate(palaver_domain::AppId(app.creds.app_id), &bob.access, None).await.unwrap().access_expires;
     let checksum = format!("{:x}", md5::compute(format!("{room}:2:{}:{expiry}", bob.user_id)));
     refused(
         &app.client(&bob, "/v1/client/room/delete", json!({"roomID": room, "checksum": checksum})).await,

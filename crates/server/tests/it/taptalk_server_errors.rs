@@ -4,7 +4,8 @@ use crate::support::{TestApp, assert_error};
 use base64::Engine;
 use serde_json::json;
 
-const ENDPOINTS: &[&str] = &[
+/// Every route of the TapTalk Server API.
+pub const SERVER_ROUTES: &[&str] = &[
     "/v1/server/user/update",
     "/v1/server/user/get",
     "/v1/server/user/delete",
@@ -23,7 +24,7 @@ const ENDPOINTS: &[&str] = &[
 #[tokio::test]
 async fn every_endpoint_requires_the_server_key() {
     let app = TestApp::spawn().await;
-    for path in ENDPOINTS {
+    for path in SERVER_ROUTES {
         let a = app.request("POST", path, &[], r#"{"xcUserID": "1"}"#).await;
         assert_eq!(a.http, 200, "{path}");
         assert_eq!(a.content_type, "application/json");

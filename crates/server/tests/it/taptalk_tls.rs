@@ -7,6 +7,7 @@ use futures_util::StreamExt;
 use http_body_util::{BodyExt, Full};
 use serde_json::{Value, json};
 use std::sync::Arc;
+use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
@@ -38,14 +39,20 @@ impl Tls {
     }
 }
 
-#[tokio::test]
-async fn https_and_wss_are_served_with_the_given_certificate() {
+/// A server with a fresh self-signed certificate for `localhost`, and a client trusting it.
+async fn tls_server(tune: impl FnOnce(&mut palaver_server::config::Settings)) -> (TestApp, Tls) {
     let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
     std::fs::write(&cert, certified.cert.pem()).unwrap();
     std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
-    let app = TestApp::spawn_with(|s| s.tls = Some((cert.clone(), key.clone()))).await;
+    let app = TestApp::spawn_with(|s| {
+        s.tls = Some((cert.clone(), key.clone()));
+        tune(s);
+    })
+    .await;
+    // The certificate files are read at start; the directory may go.
+    drop(dir);
 
     let mut roots = RootCertStore::empty();
     roots.add(CertificateDer::from(certified.cert.der().to_vec())).unwrap();
@@ -55,6 +62,21 @@ async fn https_and_wss_are_served_with_the_given_certificate() {
         .with_root_certificates(roots)
         .with_no_client_auth();
     let tls = Tls { connector: TlsConnector::from(Arc::new(config)), addr: app.addr };
+    (app, tls)
+}
+
+#[tokio::test]
+async fn a_tls_connection_that_goes_silent_after_its_handshake_is_closed() {
+    let (_app, tls) = tls_server(|s| s.limits.idle_timeout = std::time::Duration::from_secs(1)).await;
+    let mut stream = tls.stream().await;
+    let mut buf = [0u8; 64];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(5), stream.read(&mut buf)).await;
+    assert!(matches!(read, Ok(Ok(0) | Err(_))), "the server closes the silent connection: {read:?}");
+}
+
+#[tokio::test]
+async fn https_and_wss_are_served_with_the_given_certificate() {
+    let (app, tls) = tls_server(|_| {}).await;
 
     let key_header = [("Server-Key", app.creds.server_key.as_str())];
     let env = tls.post("/v1/server/user/update", &key_header, json!({"xcUserID": "bob", "fullName": "Bob"})).await;

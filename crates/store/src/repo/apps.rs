@@ -75,3 +75,21 @@ pub fn list(conn: &mut dyn Conn) -> DbResult<Vec<AppRecord>> {
 pub fn keys(conn: &mut dyn Conn) -> DbResult<Vec<KeyRecord>> {
     conn.query("SELECT key_id, app_id, kind, secret_hash, created FROM app_keys ORDER BY app_id, created", &[], key_row)
 }
+
+/// Every app's own rate limits (JSON text) where it has any.
+pub fn rate_limits(conn: &mut dyn Conn) -> DbResult<Vec<(AppId, String)>> {
+    conn.query("SELECT id, rate_limits FROM apps WHERE rate_limits <> ''", &[], |r| Ok((AppId(r.int(0)?), r.text(1)?)))
+}
+
+/// The id and own rate limits (JSON text; '' for none) of the app with this name.
+pub fn rate_limits_by_name(conn: &mut dyn Conn, name: &str) -> DbResult<Option<(AppId, String)>> {
+    conn.query_opt("SELECT id, rate_limits FROM apps WHERE name = $1", &[name.into()], |r| {
+        Ok((AppId(r.int(0)?), r.text(1)?))
+    })
+}
+
+/// Sets an app's own rate limits (JSON text; '' for the server's); returns whether the app
+/// exists.
+pub fn set_rate_limits(conn: &mut dyn Conn, app: AppId, limits: &str) -> DbResult<bool> {
+    Ok(conn.execute("UPDATE apps SET rate_limits = $1 WHERE id = $2", &[limits.into(), app.0.into()])? == 1)
+}

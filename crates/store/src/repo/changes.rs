@@ -1,7 +1,7 @@
 //! The change log (see `palaver_domain::change`): one row per committed change, appended in
 //! the change's own transaction, read back after an id by a node, an app or a user.
 
-use crate::db::{Conn, DbResult, Row, Value, placeholders};
+use crate::db::{Conn, DbResult, Row, Value, in_ints, json_ints, placeholders};
 use palaver_domain::change::ChangeFacts;
 use palaver_domain::{AppId, Change, ChangeId, MessageId, RoomId, UserId};
 
@@ -163,14 +163,12 @@ pub fn ids_between(conn: &mut dyn Conn, after: ChangeId, upto: ChangeId) -> DbRe
 
 /// Changes by id, oldest first; ids not in the log are skipped.
 pub fn by_ids(conn: &mut dyn Conn, ids: &[ChangeId]) -> DbResult<Vec<ChangeRow>> {
-    let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
-        let sql =
-            format!("SELECT {COLS} FROM changes c WHERE c.id IN ({}) ORDER BY c.id", placeholders(1, chunk.len()));
-        let params: Vec<Value> = chunk.iter().map(|i| Value::Int(i.0)).collect();
-        out.extend(conn.query(&sql, &params, from_row)?);
+    if ids.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(out)
+    let sql = format!("SELECT {COLS} FROM changes c WHERE c.id {} ORDER BY c.id", in_ints(conn.dialect(), 1));
+    let list = json_ints(ids.iter().map(|i| i.0));
+    conn.query(&sql, &[list.as_str().into()], from_row)
 }
 
 /// Deletes up to `batch` of an app's oldest changes committed before `before` (Unix ms);

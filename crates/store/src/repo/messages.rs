@@ -1,6 +1,6 @@
 //! Messages. Their delivery state is derived from the participants' pointers on every read.
 
-use crate::db::{Conn, DbError, DbResult, Row, Value, placeholders};
+use crate::db::{Conn, DbError, DbResult, Row, in_ints, json_ints};
 use palaver_domain::{AppId, Message, MessageId, MessageStatus, RoomId, SystemEvent, UserId};
 
 /// The message columns under alias `m`, including the derived delivery state.
@@ -125,18 +125,16 @@ pub fn by_local_id(conn: &mut dyn Conn, room: RoomId, local_id: &str) -> DbResul
 
 /// Messages by id within an app, in id order; unknown ids are skipped.
 pub fn by_ids(conn: &mut dyn Conn, app: AppId, ids: &[MessageId]) -> DbResult<Vec<Message>> {
-    let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
-        let sql = format!(
-            "SELECT {} FROM messages m WHERE m.app_id = $1 AND m.id IN ({}) ORDER BY m.id",
-            message_cols!(),
-            placeholders(2, chunk.len())
-        );
-        let mut params: Vec<Value> = vec![app.0.into()];
-        params.extend(chunk.iter().map(|i| Value::Int(i.0)));
-        out.extend(conn.query(&sql, &params, one)?);
+    if ids.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(out)
+    let sql = format!(
+        "SELECT {} FROM messages m WHERE m.app_id = $1 AND m.id {} ORDER BY m.id",
+        message_cols!(),
+        in_ints(conn.dialect(), 2)
+    );
+    let list = json_ints(ids.iter().map(|i| i.0));
+    conn.query(&sql, &[app.0.into(), list.as_str().into()], one)
 }
 
 /// The condition that a message of room `m.room_id` is visible to the viewer `$1`: after the
@@ -147,18 +145,16 @@ const VISIBLE_TO_VIEWER: &str = "m.id > (SELECT p.cleared_id FROM participants p
 /// Of messages `ids`, those `viewer` sees (in a room it is in, not cleared, not deleted for
 /// it), in id order.
 pub fn visible_by_ids(conn: &mut dyn Conn, viewer: UserId, ids: &[MessageId]) -> DbResult<Vec<Message>> {
-    let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
-        let sql = format!(
-            "SELECT {} FROM messages m WHERE m.id IN ({}) AND {VISIBLE_TO_VIEWER} ORDER BY m.id",
-            message_cols!(),
-            placeholders(2, chunk.len())
-        );
-        let mut params: Vec<Value> = vec![viewer.0.into()];
-        params.extend(chunk.iter().map(|i| Value::Int(i.0)));
-        out.extend(conn.query(&sql, &params, one)?);
+    if ids.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(out)
+    let sql = format!(
+        "SELECT {} FROM messages m WHERE m.id {} AND {VISIBLE_TO_VIEWER} ORDER BY m.id",
+        message_cols!(),
+        in_ints(conn.dialect(), 2)
+    );
+    let list = json_ints(ids.iter().map(|i| i.0));
+    conn.query(&sql, &[viewer.0.into(), list.as_str().into()], one)
 }
 
 /// Up to `limit` messages of a room created before `max_created` (0: the newest), newest

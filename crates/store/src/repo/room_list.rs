@@ -2,34 +2,44 @@
 //! sender, the partner of a personal room and the user's unread count.
 
 use super::{messages, rooms, users};
-use crate::db::{Conn, DbError, DbResult, Value, placeholders};
+use crate::db::{Conn, DbError, DbResult, Dialect, Value, in_ints, in_texts, json_ints, json_list};
 use crate::{message_cols, room_cols, user_cols};
 use palaver_domain::{RoomFilter, RoomSummary, RoomType, UserId};
 
-/// The extra WHERE conditions of a filter and their parameters, numbered from `first`.
-fn conditions<'a>(filter: &'a RoomFilter, first: usize, params: &mut Vec<Value<'a>>) -> String {
-    let mut sql = String::new();
-    let mut next = first;
-    if let Some(ids) = &filter.external_ids {
-        sql.push_str(&format!(" AND r.external_id IN ({})", in_list(next, ids.len())));
-        next += ids.len();
-        params.extend(ids.iter().map(|x| Value::Text(x)));
-    }
-    if let Some(ids) = &filter.room_ids {
-        sql.push_str(&format!(" AND r.id IN ({})", in_list(next, ids.len())));
-        next += ids.len();
-        params.extend(ids.iter().map(|i| Value::Int(i.0)));
-    }
-    if let Some(kinds) = &filter.kinds {
-        sql.push_str(&format!(" AND r.type IN ({})", in_list(next, kinds.len())));
-        params.extend(kinds.iter().map(|k| Value::Int(k.code())));
-    }
-    sql
+/// A filter's lists, each bound as one JSON parameter.
+struct FilterLists {
+    external_ids: Option<String>,
+    room_ids: Option<String>,
+    kinds: Option<String>,
 }
 
-/// Placeholders for an IN list; an empty list matches nothing.
-fn in_list(first: usize, n: usize) -> String {
-    if n == 0 { "NULL".to_string() } else { placeholders(first, n) }
+impl FilterLists {
+    fn of(filter: &RoomFilter) -> Self {
+        FilterLists {
+            external_ids: filter.external_ids.as_deref().map(json_list),
+            room_ids: filter.room_ids.as_ref().map(|ids| json_ints(ids.iter().map(|i| i.0))),
+            kinds: filter.kinds.as_ref().map(|k| json_ints(k.iter().map(|k| k.code()))),
+        }
+    }
+
+    /// The extra WHERE conditions and their parameters, numbered from `first`.
+    fn conditions<'a>(&'a self, dialect: Dialect, first: usize, params: &mut Vec<Value<'a>>) -> String {
+        let mut sql = String::new();
+        let mut next = first;
+        for (column, list, ints) in [
+            ("r.external_id", &self.external_ids, false),
+            ("r.id", &self.room_ids, true),
+            ("r.type", &self.kinds, true),
+        ] {
+            if let Some(list) = list {
+                let within = if ints { in_ints(dialect, next) } else { in_texts(dialect, next) };
+                sql.push_str(&format!(" AND {column} {within}"));
+                params.push(Value::Text(list));
+                next += 1;
+            }
+        }
+        sql
+    }
 }
 
 const FROM: &str = "FROM participants p JOIN rooms r ON r.id = p.room_id";
@@ -48,8 +58,9 @@ pub(crate) fn page_clause(limit: i64, offset: i64) -> String {
 
 /// The rooms of `user`, most recently active first.
 pub fn for_user(conn: &mut dyn Conn, user: UserId, filter: &RoomFilter) -> DbResult<Vec<RoomSummary>> {
+    let lists = FilterLists::of(filter);
     let mut params: Vec<Value> = vec![user.0.into()];
-    let conditions = conditions(filter, 2, &mut params);
+    let conditions = lists.conditions(conn.dialect(), 2, &mut params);
     let sql = format!(
         "SELECT {room}, \
            (SELECT COUNT(*) FROM messages u WHERE u.room_id = p.room_id AND u.id > p.last_read_id \
@@ -99,7 +110,8 @@ pub fn for_user(conn: &mut dyn Conn, user: UserId, filter: &RoomFilter) -> DbRes
 
 /// How many rooms `for_user` would list without offset and limit.
 pub fn count_for_user(conn: &mut dyn Conn, user: UserId, filter: &RoomFilter) -> DbResult<i64> {
+    let lists = FilterLists::of(filter);
     let mut params: Vec<Value> = vec![user.0.into()];
-    let conditions = conditions(filter, 2, &mut params);
+    let conditions = lists.conditions(conn.dialect(), 2, &mut params);
     conn.query_int(&format!("SELECT COUNT(*) {FROM} WHERE p.user_id = $1{conditions}"), &params)
 }

@@ -1,7 +1,7 @@
 //! Rooms.
 
 use super::{json_strings, to_json_strings};
-use crate::db::{Conn, DbError, DbResult, Row, Value, placeholders};
+use crate::db::{Conn, DbError, DbResult, Row, in_ints, json_ints, like_literal};
 use palaver_domain::room::{parse_personal_key, personal_key};
 use palaver_domain::{AppId, Room, RoomId, RoomRef, RoomType};
 
@@ -122,13 +122,12 @@ pub fn by_ids(conn: &mut dyn Conn, app: AppId, ids: &[RoomId]) -> DbResult<Vec<R
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT {} FROM rooms r WHERE r.app_id = $1 AND r.id IN ({}) ORDER BY r.id",
+        "SELECT {} FROM rooms r WHERE r.app_id = $1 AND r.id {} ORDER BY r.id",
         room_cols!("r"),
-        placeholders(2, ids.len())
+        in_ints(conn.dialect(), 2)
     );
-    let mut params: Vec<Value> = vec![app.0.into()];
-    params.extend(ids.iter().map(|i| Value::Int(i.0)));
-    conn.query(&sql, &params, one)
+    let list = json_ints(ids.iter().map(|i| i.0));
+    conn.query(&sql, &[app.0.into(), list.as_str().into()], one)
 }
 
 /// Inserts `room` (its id is ignored) and returns it with the new id; `None` if a room with
@@ -193,13 +192,13 @@ pub fn ids_with_role(conn: &mut dyn Conn, app: AppId, role: &str) -> DbResult<Ve
         return Ok(Vec::new());
     }
     // Roles are few per room; filter the JSON text in SQL coarsely, then exactly here.
-    let pattern = format!("%{}%", serde_json::to_string(role).unwrap_or_default());
+    let pattern = format!("%{}%", like_literal(&serde_json::to_string(role).unwrap_or_default()));
     let rooms = conn.query(
         concat!(
             "SELECT ",
             room_cols!("r"),
             " FROM rooms r WHERE r.app_id = $1 AND r.deleted = 0 \
-                 AND r.participant_roles LIKE $2"
+                 AND r.participant_roles LIKE $2 ESCAPE '\\'"
         ),
         &[app.0.into(), pattern.as_str().into()],
         one,

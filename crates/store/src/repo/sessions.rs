@@ -148,6 +148,21 @@ pub fn rotate(conn: &mut dyn Conn, id: i64, t: &SessionTokens) -> DbResult<()> {
     Ok(())
 }
 
+/// Deletes up to `batch` tickets that expired by `now`; returns how many.
+pub fn purge_tickets(conn: &mut dyn Conn, now: i64, batch: usize) -> DbResult<usize> {
+    let sql = "DELETE FROM auth_tickets WHERE hash IN \
+               (SELECT hash FROM auth_tickets WHERE expires <= $1 LIMIT $2)";
+    Ok(conn.execute(sql, &[now.into(), (batch as i64).into()])? as usize)
+}
+
+/// Deletes up to `batch` sessions that are revoked or whose refresh token expired by `now`;
+/// returns how many.
+pub fn purge_sessions(conn: &mut dyn Conn, now: i64, batch: usize) -> DbResult<usize> {
+    let sql = "DELETE FROM sessions WHERE id IN \
+               (SELECT id FROM sessions WHERE revoked <> 0 OR refresh_expires <= $1 LIMIT $2)";
+    Ok(conn.execute(sql, &[now.into(), (batch as i64).into()])? as usize)
+}
+
 /// Revokes one session; returns whether it was live.
 pub fn revoke(conn: &mut dyn Conn, id: i64) -> DbResult<bool> {
     Ok(conn.execute("UPDATE sessions SET revoked = 1 WHERE id = $1 AND revoked = 0", &[id.into()])? > 0)

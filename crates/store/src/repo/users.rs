@@ -1,6 +1,6 @@
 //! Users.
 
-use crate::db::{Conn, DbError, DbResult, Row, Value, placeholders};
+use crate::db::{Conn, DbError, DbResult, Row, in_ints, in_texts, json_ints, json_list};
 use palaver_domain::{AppId, User, UserId, UserOrder, UserProfile, UserQuery};
 
 /// The user columns under a table alias, in the order [`from_row`] reads them.
@@ -112,13 +112,12 @@ pub fn by_ids(conn: &mut dyn Conn, app: AppId, ids: &[UserId]) -> DbResult<Vec<U
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT {} FROM users u WHERE u.app_id = $1 AND u.id IN ({}) ORDER BY u.id",
+        "SELECT {} FROM users u WHERE u.app_id = $1 AND u.id {} ORDER BY u.id",
         user_cols!("u"),
-        placeholders(2, ids.len())
+        in_ints(conn.dialect(), 2)
     );
-    let mut params: Vec<Value> = vec![app.0.into()];
-    params.extend(ids.iter().map(|i| Value::Int(i.0)));
-    conn.query(&sql, &params, one)
+    let list = json_ints(ids.iter().map(|i| i.0));
+    conn.query(&sql, &[app.0.into(), list.as_str().into()], one)
 }
 
 /// Users by external ids; unknown ids are skipped.
@@ -136,13 +135,11 @@ fn by_text_column(conn: &mut dyn Conn, app: AppId, column: &str, values: &[Strin
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT {} FROM users u WHERE u.app_id = $1 AND u.{column} IN ({}) ORDER BY u.id",
+        "SELECT {} FROM users u WHERE u.app_id = $1 AND u.{column} {} ORDER BY u.id",
         user_cols!("u"),
-        placeholders(2, values.len())
+        in_texts(conn.dialect(), 2)
     );
-    let mut params: Vec<Value> = vec![app.0.into()];
-    params.extend(values.iter().map(|v| Value::Text(v)));
-    conn.query(&sql, &params, one)
+    conn.query(&sql, &[app.0.into(), json_list(values).as_str().into()], one)
 }
 
 /// A live user by username, optionally ignoring case.
@@ -171,12 +168,10 @@ pub fn ids_with_roles(conn: &mut dyn Conn, app: AppId, roles: &[String]) -> DbRe
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT id FROM users WHERE app_id = $1 AND deleted = 0 AND role_code IN ({}) ORDER BY id",
-        placeholders(2, roles.len())
+        "SELECT id FROM users WHERE app_id = $1 AND deleted = 0 AND role_code {} ORDER BY id",
+        in_texts(conn.dialect(), 2)
     );
-    let mut params: Vec<Value> = vec![app.0.into()];
-    params.extend(roles.iter().map(|v| Value::Text(v)));
-    conn.query(&sql, &params, |r| Ok(UserId(r.int(0)?)))
+    conn.query(&sql, &[app.0.into(), json_list(roles).as_str().into()], |r| Ok(UserId(r.int(0)?)))
 }
 
 /// Creates the user, or applies `profile` to the existing one (reviving it if deleted).

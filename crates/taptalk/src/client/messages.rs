@@ -132,6 +132,7 @@ pub async fn send_custom(State(t): State<TapTalk>, c: Client, p: Params) -> ApiR
     }
     let content = Content {
         body,
+        attachments: crate::wire::message::attachments(&data),
         data,
         filter_id: p.opt_str("filterID", "filterID")?.unwrap_or_default(),
         is_hidden: p.opt_bool("isHidden", "isHidden")?.unwrap_or(false),

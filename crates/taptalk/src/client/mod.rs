@@ -13,6 +13,9 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
+/// Where files are uploaded; its body is streamed, not read whole first.
+pub const UPLOAD_PATH: &str = "/v1/chat/file/upload";
+
 /// Routes under `/v1/auth`, `/v1/client` and `/v1/chat`, and the public file URLs.
 pub fn routes(max_upload_bytes: usize) -> Router<TapTalk> {
     Router::new()
@@ -52,7 +55,7 @@ pub fn routes(max_upload_bytes: usize) -> Router<TapTalk> {
         .route("/v1/chat/message/delete", post(messages::delete))
         .route("/v1/chat/message/send/custom", post(messages::send_custom))
         .route(
-            "/v1/chat/file/upload",
+            UPLOAD_PATH,
             post(files::upload).layer(DefaultBodyLimit::max(max_upload_bytes.saturating_add(64 * 1024))),
         )
         .route("/v1/chat/file/download", post(files::download))

@@ -23,14 +23,14 @@ fn tokens_reply(t: &TapTalk, tokens: IssuedTokens) -> Value {
 /// `auth/access_token/request`: redeems the auth ticket sent as the bearer token.
 pub async fn request_token(State(t): State<TapTalk>, client: ClientApp) -> ApiResult<Value> {
     let ticket = client.bearer?;
-    let tokens = t.core.redeem_ticket(client.app, &ticket, &client.device).await?;
+    let tokens = t.core.redeem_ticket(client.app, &ticket, &client.device, client.from).await?;
     Ok(Reply(tokens_reply(&t, tokens)))
 }
 
 /// `auth/access_token/refresh`: new tokens for the refresh token sent as the bearer token.
 pub async fn refresh_token(State(t): State<TapTalk>, client: ClientApp) -> ApiResult<Value> {
     let refresh = client.bearer?;
-    let tokens = t.core.refresh_session(client.app, &refresh).await?;
+    let tokens = t.core.refresh_session(client.app, &refresh, client.from).await?;
     Ok(Reply(tokens_reply(&t, tokens)))
 }
 

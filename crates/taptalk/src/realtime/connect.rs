@@ -16,6 +16,7 @@ use futures_util::StreamExt;
 use palaver_core::ClientSession;
 use palaver_core::realtime::{Connection, Frame, Outbox};
 use palaver_domain::ChangeId;
+use palaver_domain::time::now_ms;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -73,7 +74,8 @@ pub async fn connect(State(t): State<TapTalk>, req: Request) -> Response {
     let app_key = from("app-key", "app_key");
     let authorization = from("authorization", "authorization");
     let device = from("device-identifier", "device_identifier").unwrap_or_default();
-    let session = authenticate(&t, app_key.as_deref(), authorization.as_deref()).await;
+    let peer = crate::client::auth::peer_ip(&parts.extensions);
+    let session = authenticate(&t, app_key.as_deref(), authorization.as_deref(), peer).await;
     let upgrade = parts
         .headers
         .get(header::UPGRADE)
@@ -94,6 +96,9 @@ pub async fn connect(State(t): State<TapTalk>, req: Request) -> Response {
             return res;
         }
     };
+    if !t.core.may_connect(session.app) {
+        return ApiError::from(palaver_domain::Error::Unavailable).into_response();
+    }
     let ws = match WebSocketUpgrade::from_request_parts(&mut parts, &t).await {
         Ok(ws) => ws,
         Err(rejection) => return rejection.into_response(),
@@ -109,10 +114,11 @@ async fn authenticate(
     t: &TapTalk,
     app_key: Option<&str>,
     authorization: Option<&str>,
+    from: Option<std::net::IpAddr>,
 ) -> Result<ClientSession, ApiError> {
-    let app = check_app_key(t, app_key).await?;
+    let app = check_app_key(t, app_key, from).await?;
     let token = bearer(authorization)?;
-    crate::client::auth::session(t, app, token).await
+    crate::client::auth::session(t, app, token, from).await
 }
 
 /// Joins frames into WebSocket messages of at most [`MAX_WRITE`] bytes (unless one event is
@@ -155,12 +161,19 @@ async fn run(t: TapTalk, session: ClientSession, device: String, mut socket: Web
         app: session.app,
         user: session.user.id,
         device: device.clone(),
+        session: Some(session.id),
         outbox: Outbox::new(t.core.config().outbox_limit_bytes),
         renderer: t.renderer.clone(),
     });
     // Shutdown waits for this connection's last writes (device cursor, last activity).
     let _running = t.core.tasks().connection();
-    t.core.connect(conn.clone()).await;
+    let write_timeout = Duration::from_millis(t.core.config().write_timeout_ms.max(1));
+    if t.core.connect(conn.clone()).await.is_err() {
+        // The app's cap filled between the check and the upgrade.
+        let full = CloseFrame { code: close_code::AGAIN, reason: "too many connections; retry later".into() };
+        let _ = send(&mut socket, Message::Close(Some(full)), write_timeout).await;
+        return;
+    }
     let mut written = ChangeId(0);
     let mut heard = Instant::now();
     // Pings keep idle connections (and the proxies between) alive; a connection silent for
@@ -173,6 +186,10 @@ async fn run(t: TapTalk, session: ClientSession, device: String, mut socket: Web
     let core = t.core.clone();
     let stopping = core.tasks().stopping();
     tokio::pin!(stopping);
+    // The socket lives as long as its access token: the SDK then refreshes it and reconnects.
+    let valid_for = u64::try_from(session.access_expires - now_ms()).unwrap_or(0);
+    let expired = tokio::time::sleep(Duration::from_millis(valid_for));
+    tokio::pin!(expired);
     loop {
         tokio::select! {
             // Reading pauses while too much is in flight, which pushes back on the client.
@@ -191,12 +208,12 @@ async fn run(t: TapTalk, session: ClientSession, device: String, mut socket: Web
             Some(()) = in_flight.next(), if !in_flight.is_empty() => {}
             batch = conn.outbox.next_batch() => {
                 let Some(frames) = batch else {
-                    let _ = socket.send(Message::Close(None)).await;
+                    let _ = send(&mut socket, Message::Close(None), write_timeout).await;
                     break;
                 };
                 let mut failed = false;
                 for message in pack(&frames) {
-                    if socket.send(Message::Binary(message)).await.is_err() {
+                    if !send(&mut socket, Message::Binary(message), write_timeout).await {
                         failed = true;
                         break;
                     }
@@ -207,13 +224,18 @@ async fn run(t: TapTalk, session: ClientSession, device: String, mut socket: Web
                 written = frames.iter().map(|f| f.change).fold(written, ChangeId::max);
             }
             _ = ping.tick() => {
-                if heard.elapsed() > silence_limit || socket.send(Message::Ping(Bytes::new())).await.is_err() {
+                if heard.elapsed() > silence_limit || !send(&mut socket, Message::Ping(Bytes::new()), write_timeout).await {
                     break;
                 }
             }
+            () = &mut expired => {
+                let bye = CloseFrame { code: close_code::POLICY, reason: "the access token expired".into() };
+                let _ = send(&mut socket, Message::Close(Some(bye)), write_timeout).await;
+                break;
+            }
             () = &mut stopping => {
                 let bye = CloseFrame { code: close_code::AWAY, reason: "the server is shutting down".into() };
-                let _ = socket.send(Message::Close(Some(bye))).await;
+                let _ = send(&mut socket, Message::Close(Some(bye)), write_timeout).await;
                 break;
             }
         }
@@ -223,6 +245,13 @@ async fn run(t: TapTalk, session: ClientSession, device: String, mut socket: Web
     if let Err(e) = t.core.save_device_cursor(session.user.id, device, written).await {
         tracing::debug!(error = %e, "saving a device cursor");
     }
+}
+
+/// Writes one message; false if the socket failed or the client did not take it within
+/// `limit` (it stopped reading: the connection is dropped rather than left blocking pings and
+/// silence checks forever).
+async fn send(socket: &mut WebSocket, message: Message, limit: Duration) -> bool {
+    matches!(tokio::time::timeout(limit, socket.send(message)).await, Ok(Ok(())))
 }
 
 #[cfg(test)]

@@ -22,24 +22,60 @@ pub type InFlight = FuturesUnordered<BoxFuture<'static, ()>>;
 /// Handles every event of one incoming WebSocket message (events may be joined by `\n`).
 /// Writes are queued in the order the events arrive; their replies land in `in_flight`.
 pub fn handle(t: &TapTalk, session: &ClientSession, conn: &Arc<Connection>, text: &str, in_flight: &mut InFlight) {
-    for line in text.split('\n').map(str::trim).filter(|l| !l.is_empty()) {
-        let Ok(Value::Object(event)) = serde_json::from_str::<Value>(line) else {
-            tracing::debug!(user = %session.user.id, "ignoring a frame that is not a JSON object");
-            continue;
-        };
-        let name = event.get("eventName").and_then(Value::as_str).unwrap_or_default();
-        let data = match event.get("data") {
-            Some(Value::Object(d)) => Params(d.clone()),
-            _ => Params::default(),
-        };
-        match name {
-            "chat/sendMessage" => in_flight.push(send(t, session, conn.clone(), data).boxed()),
-            "chat/updateMessage" => in_flight.push(update(t, session, data)),
-            "chat/startTyping" | "chat/stopTyping" => {
-                in_flight.push(typing(t, session, &data, name == "chat/startTyping").boxed())
+    for event in decode(text) {
+        match event {
+            Event::SendMessage(data) => in_flight.push(send(t, session, conn.clone(), data).boxed()),
+            Event::UpdateMessage(data) => in_flight.push(update(t, session, data)),
+            Event::Typing { data, started } => in_flight.push(typing(t, session, &data, started).boxed()),
+            Event::Other => {}
+            Event::NotAnObject => {
+                tracing::debug!(user = %session.user.id, "ignoring a frame that is not a JSON object");
             }
-            _ => {}
         }
+    }
+}
+
+/// One event of a client's WebSocket message, decoded without the server's state, so that
+/// the decoding can be tested and fuzzed apart from [`handle`].
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    /// `chat/sendMessage`: a new message, read by [`parse_message`].
+    SendMessage(Params),
+    /// `chat/updateMessage`: a delete for everyone, an edit, or a delivery or read mark.
+    UpdateMessage(Params),
+    /// `chat/startTyping` (`started`) or `chat/stopTyping`.
+    Typing {
+        /// The event's `data`, naming the room.
+        data: Params,
+        /// Whether typing started rather than stopped.
+        started: bool,
+    },
+    /// A JSON object with any other event name: ignored.
+    Other,
+    /// A line that is not a JSON object: ignored (and logged by [`handle`]).
+    NotAnObject,
+}
+
+/// Decodes every event of one WebSocket message: events may be joined by `\n`, blank lines
+/// are skipped, and a missing or non-object `data` reads as no parameters.
+pub fn decode(text: &str) -> impl Iterator<Item = Event> + '_ {
+    text.split('\n').map(str::trim).filter(|l| !l.is_empty()).map(decode_event)
+}
+
+fn decode_event(line: &str) -> Event {
+    let Ok(Value::Object(mut event)) = serde_json::from_str::<Value>(line) else {
+        return Event::NotAnObject;
+    };
+    let data = match event.remove("data") {
+        Some(Value::Object(d)) => Params(d),
+        _ => Params::default(),
+    };
+    match event.get("eventName").and_then(Value::as_str).unwrap_or_default() {
+        "chat/sendMessage" => Event::SendMessage(data),
+        "chat/updateMessage" => Event::UpdateMessage(data),
+        "chat/startTyping" => Event::Typing { data, started: true },
+        "chat/stopTyping" => Event::Typing { data, started: false },
+        _ => Event::Other,
     }
 }
 
@@ -60,8 +96,9 @@ fn room_of(data: &Params) -> Option<RoomRef> {
     room_id.or_else(|| data.opt_str("roomID", "roomID").ok().flatten()).and_then(|id| crate::wire::parse_room_id(&id))
 }
 
-/// Turns a `chat/sendMessage` event into a message, or explains why not.
-fn parse_message(data: &Params) -> Result<(RoomRef, Draft), String> {
+/// Turns a `chat/sendMessage` event into a message, or explains why not. Public so that it
+/// can be fuzzed with what [`decode`] yields.
+pub fn parse_message(data: &Params) -> Result<(RoomRef, Draft), String> {
     let local_id = data.req_str("localID", "localID").map_err(|e| e.message)?;
     crate::params::check_len(&local_id, "localID", "localID", 1, crate::client::messages::MAX_LOCAL_ID_CHARS)
         .map_err(|e| e.message)?;
@@ -75,6 +112,7 @@ fn parse_message(data: &Params) -> Result<(RoomRef, Draft), String> {
     crate::client::messages::check_content(&body, &payload).map_err(|e| e.message)?;
     let content = Content {
         body,
+        attachments: crate::wire::message::attachments(&payload),
         data: payload,
         filter_id: data.opt_str("filterID", "filterID").ok().flatten().unwrap_or_default(),
         is_hidden: data.opt_bool("isHidden", "isHidden").ok().flatten().unwrap_or(false),
@@ -170,5 +208,42 @@ fn typing(t: &TapTalk, session: &ClientSession, data: &Params, started: bool) ->
         if let Err(e) = core.typing(app, user, room, started).await {
             tracing::debug!(user = %user, error = %e, "ignoring a typing event");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use palaver_domain::UserId;
+
+    #[test]
+    fn decode_names_each_joined_event_and_skips_blank_lines() {
+        let text = "{\"eventName\":\"chat/startTyping\",\"data\":{\"roomID\":\"7\"}}\n\n  \nnot json\n\
+                    {\"eventName\":\"chat/stopTyping\",\"data\":[]}\n{\"eventName\":\"chat/unknown\"}";
+        let events: Vec<Event> = decode(text).collect();
+        let room = Params(serde_json::json!({"roomID": "7"}).as_object().unwrap().clone());
+        assert_eq!(
+            events,
+            vec![
+                Event::Typing { data: room, started: true },
+                Event::NotAnObject,
+                Event::Typing { data: Params::default(), started: false },
+                Event::Other,
+            ]
+        );
+    }
+
+    #[test]
+    fn a_web_sdk_message_parses_with_its_body_decrypted() {
+        let local_id = "abcdefghIJKLMNOPQRSTUVWXyz012345";
+        let data = serde_json::json!({
+            "localID": local_id, "type": 1001, "body": crate::crypto::encrypt("Hello", local_id),
+            "room": {"roomID": "1-2"}, "quote": {"content": ""},
+        });
+        let text = serde_json::json!({"eventName": "chat/sendMessage", "data": data}).to_string();
+        let Some(Event::SendMessage(data)) = decode(&text).next() else { panic!("not a send") };
+        let (room, draft) = parse_message(&data).unwrap();
+        assert_eq!(room, RoomRef::Personal(UserId(1), UserId(2)));
+        assert_eq!((draft.local_id.as_deref(), draft.content.body.as_str()), (Some(local_id), "Hello"));
     }
 }

@@ -1,5 +1,5 @@
 //! TapTalk's realtime channel: the `/connect` WebSocket.
 
 pub mod connect;
-mod incoming;
+pub mod incoming;
 pub mod render;

@@ -29,8 +29,12 @@ impl FromRequestParts<TapTalk> for ServerApp {
         };
         let invalid = || ApiError::new(491, "49102", "Server key is invalid", "");
         let (id, secret) = value.to_str().ok().and_then(decode_key).ok_or_else(invalid)?;
-        match state.core.check_key(crate::SERVER_KEY.name, &id, &secret).await {
+        let from = crate::client::auth::peer_ip(&parts.extensions);
+        match state.core.check_key(crate::SERVER_KEY.name, &id, &secret, from).await {
             KeyCheck::Valid(app) => Ok(ServerApp(app)),
+            KeyCheck::Limited { retry_after_secs } => {
+                Err(ApiError::refusal(palaver_domain::Refusal::RateLimited { retry_after_secs }))
+            }
             KeyCheck::Unknown => Err(ApiError::new(491, "49103", "Server key is not found", "")),
             KeyCheck::WrongSecret => Err(invalid()),
             KeyCheck::WrongKind => Err(ApiError::new(491, "49104", "The key is not a server key", "")),

@@ -17,7 +17,11 @@ const PARAMS: ParamNames = &[
     (Field::Room, "xcRoomID", "101"),
     (Field::RoomType, "type", "102"),
     (Field::RoomName, "name", "103"),
+    (Field::PhotoThumb, "photoThumbnailURL", "104"),
+    (Field::PhotoFull, "photoFullsizeURL", "105"),
+    (Field::Tags, "tags", "106"),
     (Field::Users, "participantXCUserIDs", "107"),
+    (Field::Roles, "participantUserRoles", "108"),
 ];
 
 fn err(e: palaver_domain::Error) -> ApiError {

@@ -27,7 +27,16 @@ const PROFILE_FIELDS: &[(&str, &str)] = &[
 ];
 
 /// How core errors name the profile parameters.
-const PROFILE_PARAMS: ParamNames = &[(Field::User, "xcUserID", "105"), (Field::DisplayName, "fullName", "106")];
+const PROFILE_PARAMS: ParamNames = &[
+    (Field::User, "xcUserID", "105"),
+    (Field::DisplayName, "fullName", "106"),
+    (Field::Email, "email", "107"),
+    (Field::Phone, "phone", "108"),
+    (Field::Username, "username", "109"),
+    (Field::PhotoThumb, "photoThumbnailURL", "110"),
+    (Field::PhotoFull, "photoFullsizeURL", "111"),
+    (Field::RoleCode, "userRoleCode", "112"),
+];
 
 fn field(name: &str) -> &'static str {
     PROFILE_FIELDS.iter().find(|(n, _)| *n == name).map_or("", |(_, f)| f)

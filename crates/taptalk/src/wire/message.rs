@@ -177,3 +177,18 @@ impl MessageDto {
         })
     }
 }
+
+/// The uploaded file a message's `data` shares (its `fileID`), so that the file is deleted
+/// with the message.
+pub fn attachments(data: &str) -> Vec<String> {
+    if !data.contains("fileID") {
+        return Vec::new();
+    }
+    match serde_json::from_str::<Value>(data) {
+        Ok(Value::Object(map)) => match map.get("fileID") {
+            Some(Value::String(id)) if !id.is_empty() => vec![id.clone()],
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}

@@ -51,7 +51,7 @@ impl Server {
         };
         let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().map_err(|e| format!("{e}"))?;
         let child = Command::new(bin)
-            .args(["serve", "--listen", &addr.to_string(), "--config"])
+            .args(["serve", "--listen", &addr.to_string(), "--mqtt-listen", "off", "--config"])
             .arg(dir.join("palaver.toml"))
             .arg("--data-dir")
             .arg(&dir)

@@ -148,7 +148,8 @@ fn load_app(conn: &mut dyn Conn, app: AppId, rows: Vec<ChangeRow>) -> Result<Vec
     room_ids.sort();
     room_ids.dedup();
     let rooms: HashMap<_, _> = rooms::by_ids(conn, app, &room_ids)?.into_iter().map(|r| (r.id, r)).collect();
-    let mut user_ids: Vec<UserId> = rows.iter().flat_map(|r| r.users.iter().copied().chain(r.facts.other)).collect();
+    let mut user_ids: Vec<UserId> =
+        rows.iter().flat_map(|r| r.users.iter().copied().chain(r.facts.other).chain(r.actor)).collect();
     user_ids.sort();
     user_ids.dedup();
     let users: HashMap<_, _> = users::by_ids(conn, app, &user_ids)?.into_iter().map(|u| (u.id, u)).collect();
@@ -170,6 +171,7 @@ fn load_app(conn: &mut dyn Conn, app: AppId, rows: Vec<ChangeRow>) -> Result<Vec
                 kind,
                 room: row.room?,
                 reader: row.actor?,
+                reader_external_id: users.get(&row.actor?)?.external_id.clone(),
                 from: row.facts.from?,
                 upto,
                 upto_local_id,

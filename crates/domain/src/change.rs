@@ -85,6 +85,8 @@ pub struct Receipt {
     pub room: RoomId,
     /// Who received or read.
     pub reader: UserId,
+    /// The reader's external id: faces that name users by it (Qiscus topics) need it.
+    pub reader_external_id: String,
     /// The pointer before.
     pub from: MessageId,
     /// The pointer now: the newest message received or read.

@@ -1,11 +1,13 @@
-//! Palaver's Qiscus face: the Server REST API v2.1.
+//! Palaver's Qiscus face: the Server REST API v2.1, the client API and its MQTT realtime.
 //!
 //! Thin by design, like the TapTalk face: read the lenient parameters real clients send into
 //! the core's typed requests, call the core, render Qiscus' shapes. Everything under `/api/`
 //! answers in Qiscus' envelope, errors included.
 
 pub mod auth;
+pub mod client;
 pub mod envelope;
+pub mod mqtt;
 pub mod params;
 pub mod rest;
 pub mod validate;
@@ -53,7 +55,12 @@ pub fn system_user_id(app_id: &str) -> String {
 
 /// Every Qiscus route, with Qiscus-style answers for wrong methods.
 pub fn router(core: Core) -> Router {
-    Router::new().merge(rest::routes()).method_not_allowed_fallback(method_not_allowed).with_state(Qiscus { core })
+    Router::new()
+        .merge(rest::routes())
+        .merge(client::routes())
+        .route("/mqtt", axum::routing::get(mqtt::websocket))
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(Qiscus { core })
 }
 
 /// Whether a path belongs to this face (for the server's fallback).

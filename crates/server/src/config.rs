@@ -37,6 +37,10 @@ pub struct ServeArgs {
     /// PEM private key for `--tls-cert`.
     #[arg(long, env = "PALAVER_TLS_KEY")]
     pub tls_key: Option<PathBuf>,
+    /// Address of the MQTT listener (Qiscus realtime over plain MQTT; TLS with `--tls-cert`),
+    /// or `off`. Default `127.0.0.1:1885`. MQTT over WebSocket is served at `/mqtt` anyway.
+    #[arg(long, env = "PALAVER_MQTT_LISTEN")]
+    pub mqtt_listen: Option<String>,
     /// NATS URL joining several nodes that share one PostgreSQL database.
     #[arg(long, env = "PALAVER_NATS_URL")]
     pub nats_url: Option<String>,
@@ -54,6 +58,7 @@ pub struct ServeArgs {
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     listen: Option<String>,
+    mqtt_listen: Option<String>,
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
     tls_cert: Option<PathBuf>,
@@ -109,6 +114,8 @@ pub struct FileConfig {
 pub struct Settings {
     /// Listen address.
     pub listen: SocketAddr,
+    /// Where the MQTT listener listens; `None`: no MQTT listener.
+    pub mqtt_listen: Option<SocketAddr>,
     /// Data directory.
     pub data_dir: PathBuf,
     /// Database.
@@ -171,6 +178,12 @@ impl Settings {
         let (data_dir, backend, file) = resolve_db(&args.db)?;
         let listen = args.listen.clone().or(file.listen.clone()).unwrap_or_else(|| "127.0.0.1:8080".into());
         let listen = listen.parse().map_err(|e| format!("invalid listen address {listen:?}: {e}"))?;
+        let mqtt_listen =
+            args.mqtt_listen.clone().or(file.mqtt_listen.clone()).unwrap_or_else(|| "127.0.0.1:1885".into());
+        let mqtt_listen = match mqtt_listen.as_str() {
+            "off" | "" => None,
+            a => Some(a.parse().map_err(|e| format!("invalid mqtt_listen address {a:?}: {e}"))?),
+        };
         let tls = match (args.tls_cert.clone().or(file.tls_cert.clone()), args.tls_key.clone().or(file.tls_key.clone()))
         {
             (Some(c), Some(k)) => Some((c, k)),
@@ -246,6 +259,6 @@ impl Settings {
             limits.max_requests_per_connection = n;
         }
         let public_url = args.public_url.clone().or(file.public_url.clone()).map(|u| public_url(&u)).transpose()?;
-        Ok(Settings { listen, data_dir, backend, tls, store, core, limits, public_url })
+        Ok(Settings { listen, mqtt_listen, data_dir, backend, tls, store, core, limits, public_url })
     }
 }

@@ -4,6 +4,7 @@ mod bodies;
 pub mod config;
 mod cors;
 pub mod faces;
+mod mqtt_listener;
 pub mod serve;
 
 use axum::Router;
@@ -21,6 +22,7 @@ use tokio_rustls::TlsAcceptor;
 /// A built server, bound and ready to run.
 pub struct Application {
     listener: TcpListener,
+    mqtt_listener: Option<TcpListener>,
     router: Router,
     core: Core,
     tls: Option<TlsAcceptor>,
@@ -40,6 +42,12 @@ impl Application {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
         let bound = listener.local_addr().map_err(|e| format!("cannot read the listening address: {e}"))?;
+        let mqtt_listener = match settings.mqtt_listen {
+            Some(addr) => {
+                Some(TcpListener::bind(addr).await.map_err(|e| format!("cannot listen for MQTT on {addr}: {e}"))?)
+            }
+            None => None,
+        };
         let mut core_config = settings.core.clone();
         core_config.public_url = match &settings.public_url {
             Some(url) => url.clone(),
@@ -57,12 +65,17 @@ impl Application {
         let mut limits = settings.limits.clone();
         limits.fit_to_descriptors();
         let router = router(core.clone(), &limits);
-        Ok(Application { listener, router, core, tls, default_app, limits })
+        Ok(Application { listener, mqtt_listener, router, core, tls, default_app, limits })
     }
 
     /// The address the server listens on (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// The address of the MQTT listener, if there is one.
+    pub fn mqtt_addr(&self) -> Option<SocketAddr> {
+        self.mqtt_listener.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     /// The services, for tests and tools.
@@ -82,6 +95,9 @@ impl Application {
 
     /// Serves until `shutdown` completes, drains in-flight requests, closes the database.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) {
+        if let Some(listener) = self.mqtt_listener {
+            mqtt_listener::start(listener, self.core.clone(), self.tls.clone());
+        }
         serve::serve(self.listener, self.router, self.tls, self.limits, shutdown).await;
         self.core.close().await;
     }

@@ -79,18 +79,62 @@ impl Core {
                 // One row more than asked gives the last message's predecessor.
                 let mut rows = messages::visible_page_newest_first(c, room.id, offset, limit + 1)?;
                 let extra = if rows.len() as i64 > limit { rows.pop() } else { None };
-                let previous: Vec<MessageId> =
-                    rows.iter().skip(1).map(|m| m.id).chain([extra.map_or(MessageId(0), |m| m.id)]).collect();
-                let items = with_context(c, app, rows)?;
-                let previous: std::collections::HashMap<MessageId, MessageId> =
-                    items.iter().map(|i| i.message.id).zip(previous).collect();
-                Ok(items
-                    .into_iter()
-                    .map(|item| {
-                        let previous = previous.get(&item.message.id).copied().unwrap_or_default();
-                        HistoryEntry { item, previous }
-                    })
-                    .collect())
+                entries(c, app, rows, extra.map_or(MessageId(0), |m| m.id))
+            })
+            .await
+    }
+
+    /// Up to `limit` visible messages of a room next to message `anchor`, newest first, each
+    /// with the visible message before it, as the participant `user` sees them: older than
+    /// `anchor` (0: the newest), or with `newer`, the ones right after it. Paging by id
+    /// never skips or repeats a message.
+    pub async fn messages_next_to(
+        &self,
+        app: AppId,
+        user: UserId,
+        room: RoomRef,
+        anchor: MessageId,
+        newer: bool,
+        limit: i64,
+    ) -> Result<Vec<HistoryEntry>, Error> {
+        self.store()
+            .read(move |c| {
+                let room = member_room(c, app, user, &room)?;
+                if newer {
+                    let mut rows = messages::visible_next_to(c, room.id, user, anchor, true, limit)?;
+                    let before_oldest = match rows.first() {
+                        Some(m) => MessageId(messages::previous_visible_id(c, room.id, m.id)?),
+                        None => MessageId(0),
+                    };
+                    rows.reverse();
+                    return entries(c, app, rows, before_oldest);
+                }
+                let mut rows = messages::visible_next_to(c, room.id, user, anchor, false, limit + 1)?;
+                let extra = if rows.len() as i64 > limit { rows.pop() } else { None };
+                entries(c, app, rows, extra.map_or(MessageId(0), |m| m.id))
+            })
+            .await
+    }
+
+    /// The newest message id in any room of `user` (0 when none): where a device that has
+    /// seen everything up to now starts catching up from.
+    pub async fn latest_message_id(&self, user: UserId) -> Result<MessageId, Error> {
+        self.store().read(move |c| Ok(MessageId(messages::latest_id_for_user(c, user)?))).await
+    }
+
+    /// Up to `limit` messages of any room of `user` with an id above `after`, oldest first,
+    /// as the user sees them: what a device missed since the last message it received.
+    pub async fn messages_since(
+        &self,
+        app: AppId,
+        user: UserId,
+        after: MessageId,
+        limit: i64,
+    ) -> Result<Vec<RoomMessage>, Error> {
+        self.store()
+            .read(move |c| {
+                let rows = messages::created_for_user(c, user, after.0, limit)?;
+                with_context(c, app, rows)
             })
             .await
     }
@@ -134,4 +178,23 @@ impl Core {
             })
             .await
     }
+}
+
+/// Messages given newest first, each with the visible message before it; `before_oldest` is
+/// the one before the last (oldest) of them.
+fn entries(
+    c: &mut dyn palaver_store::Conn,
+    app: AppId,
+    rows: Vec<palaver_domain::Message>,
+    before_oldest: MessageId,
+) -> Result<Vec<HistoryEntry>, Error> {
+    let previous: Vec<MessageId> = rows.iter().skip(1).map(|m| m.id).chain([before_oldest]).collect();
+    let previous: std::collections::HashMap<MessageId, MessageId> = rows.iter().map(|m| m.id).zip(previous).collect();
+    Ok(with_context(c, app, rows)?
+        .into_iter()
+        .map(|item| {
+            let previous = previous.get(&item.message.id).copied().unwrap_or_default();
+            HistoryEntry { item, previous }
+        })
+        .collect())
 }

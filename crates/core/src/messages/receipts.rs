@@ -3,7 +3,7 @@
 
 use super::edit::visible_messages;
 use crate::changes::record;
-use crate::lookup::with_context;
+use crate::lookup::{live_user_by_id, with_context};
 use crate::{Core, Rated};
 use futures_util::future::Either;
 use palaver_domain::{AppId, ChangeKind, Error, MessageId, Receipt, ReceiptKind, UserId, time::now_ms};
@@ -37,6 +37,7 @@ impl Core {
             }
             let read = kind == ReceiptKind::Read;
             let mut changed = Vec::new();
+            let mut reader_external_id = None;
             for (room, (newest, local_id)) in upto {
                 let (read_to, delivered_to) =
                     if read { (Some(newest.0), Some(newest.0)) } else { (None, Some(newest.0)) };
@@ -52,10 +53,18 @@ impl Core {
                 let now = messages::by_ids(tx.conn(), app, &ids)?;
                 let items = with_context(tx.conn(), app, now)?;
                 changed.extend(ids);
+                let reader_external_id = match &reader_external_id {
+                    Some(id) => String::clone(id),
+                    None => {
+                        let id = live_user_by_id(tx.conn(), app, user)?.external_id;
+                        reader_external_id.insert(id).clone()
+                    }
+                };
                 let receipt = Receipt {
                     kind,
                     room,
                     reader: user,
+                    reader_external_id,
                     from: MessageId(from),
                     upto: MessageId(to),
                     upto_local_id: local_id,

@@ -41,7 +41,7 @@ pub struct CommentDto {
 /// The payload of a message as Qiscus shows it. Messages sent through TapTalk with a
 /// TapTalk type (image, products ...) are `custom` comments whose payload names that type
 /// and carries TapTalk's `data`.
-fn payload(m: &Message) -> Value {
+pub(crate) fn comment_payload(m: &Message) -> Value {
     if let Some(e) = &m.system {
         return system::payload(e, object_or_empty(&m.data));
     }
@@ -52,19 +52,23 @@ fn payload(m: &Message) -> Value {
     json!({"type": format!("taptalk:{}", m.type_code), "content": content})
 }
 
+/// The text of a comment: a system event's generated text, else the body.
+pub(crate) fn comment_text(m: &Message) -> String {
+    match &m.system {
+        Some(e) => system::text(m, e),
+        None => m.body.clone(),
+    }
+}
+
 impl CommentDto {
     /// Renders a comment; `previous` is the visible comment before it in the room.
     pub fn new(item: &RoomMessage, previous: MessageId) -> Self {
         let m = &item.message;
-        let message = match &m.system {
-            Some(e) => system::text(m, e),
-            None => m.body.clone(),
-        };
         Self {
             id: m.id.0,
-            message,
+            message: comment_text(m),
             kind: m.type_name.clone(),
-            payload: payload(m),
+            payload: comment_payload(m),
             extras: object_or_empty(&m.extras),
             timestamp: super::iso_seconds(m.created),
             unix_timestamp: m.created.div_euclid(1000),

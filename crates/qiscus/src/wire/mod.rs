@@ -1,5 +1,6 @@
 //! Qiscus' JSON shapes and the pure conversions from domain types into them.
 
+pub mod client;
 pub mod comment;
 pub mod room;
 pub mod system;

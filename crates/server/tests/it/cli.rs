@@ -57,7 +57,7 @@ fn app_create_prints_credentials_as_json_and_app_list_hides_secrets() {
 fn first_start_prints_the_default_credentials_and_sigterm_stops_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = palaver()
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .args(["serve", "--listen", "127.0.0.1:0", "--mqtt-listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

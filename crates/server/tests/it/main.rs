@@ -10,6 +10,7 @@ mod crash;
 mod limits;
 mod process_support;
 mod qiscus_auth;
+mod qiscus_client;
 mod qiscus_cross_face;
 mod qiscus_input;
 mod qiscus_lists;

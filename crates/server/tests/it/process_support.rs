@@ -35,7 +35,7 @@ impl Node {
         let mut child = command
             .arg("serve")
             .args(args)
-            .args(["--listen", "127.0.0.1:0"])
+            .args(["--listen", "127.0.0.1:0", "--mqtt-listen", "127.0.0.1:0"])
             .env("NO_COLOR", "1")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())

@@ -66,6 +66,8 @@ pub struct TestApp {
     pub api: Endpoint,
     pub core: Core,
     pub dir: TempDir,
+    /// The MQTT listener's address.
+    pub mqtt: Option<std::net::SocketAddr>,
     settings: Settings,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
@@ -106,6 +108,7 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut settings = Settings {
             listen: "127.0.0.1:0".parse().unwrap(),
+            mqtt_listen: Some("127.0.0.1:0".parse().unwrap()),
             data_dir: dir.path().to_path_buf(),
             backend: test_backend(dir.path()).await,
             tls: None,
@@ -123,12 +126,13 @@ impl TestApp {
 
     fn run(app: Application, creds: AppCredentials, dir: TempDir, settings: Settings) -> TestApp {
         let addr = app.local_addr();
+        let mqtt = app.mqtt_addr();
         let core = app.core().clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(app.run_until_stopped(async {
             let _ = stopped.await;
         }));
-        TestApp { api: Endpoint::new(addr, creds), core, dir, settings, stop: Some(stop), task: Some(task) }
+        TestApp { api: Endpoint::new(addr, creds), core, dir, mqtt, settings, stop: Some(stop), task: Some(task) }
     }
 
     /// A live user by external id, straight from the core.

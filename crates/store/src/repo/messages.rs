@@ -227,6 +227,43 @@ pub fn visible_page_newest_first(conn: &mut dyn Conn, room: RoomId, offset: i64,
     )
 }
 
+/// Up to `limit` visible messages of a room next to message `anchor`, as the viewer sees them:
+/// older ones newest first (an `anchor` of 0 or less: from the newest), or with `newer`,
+/// newer ones oldest first. Paging by id never skips messages that share a millisecond.
+pub fn visible_next_to(
+    conn: &mut dyn Conn,
+    room: RoomId,
+    viewer: UserId,
+    anchor: MessageId,
+    newer: bool,
+    limit: i64,
+) -> DbResult<Vec<Message>> {
+    let (cmp, order, anchor) = match (newer, anchor.0) {
+        (true, a) => (">", "ASC", a),
+        (false, a) if a <= 0 => ("<", "DESC", i64::MAX),
+        (false, a) => ("<", "DESC", a),
+    };
+    conn.query(
+        &format!(
+            "SELECT {} FROM messages m WHERE m.room_id = $2 AND m.id {cmp} $3 AND m.is_hidden = 0 \
+             AND m.deleted = 0 AND {VISIBLE_TO_VIEWER} ORDER BY m.id {order} LIMIT $4",
+            message_cols!()
+        ),
+        &[viewer.0.into(), room.0.into(), anchor.into(), limit.into()],
+        one,
+    )
+}
+
+/// The newest message id in any room of `user`, 0 when there is none.
+pub fn latest_id_for_user(conn: &mut dyn Conn, user: UserId) -> DbResult<i64> {
+    conn.query_opt(
+        "SELECT MAX(m.id) FROM participants p JOIN messages m ON m.room_id = p.room_id WHERE p.user_id = $1",
+        &[user.0.into()],
+        |r| r.opt_int(0),
+    )
+    .map(|v| v.flatten().unwrap_or(0))
+}
+
 /// The id of the visible message just before message `id` in `room`, 0 when there is none.
 pub fn previous_visible_id(conn: &mut dyn Conn, room: RoomId, id: MessageId) -> DbResult<i64> {
     conn.query_opt(

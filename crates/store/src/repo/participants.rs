@@ -205,6 +205,17 @@ pub fn room_mates(conn: &mut dyn Conn, user: UserId) -> DbResult<Vec<UserId>> {
     )
 }
 
+/// Whether two users share at least one room.
+pub fn share_a_room(conn: &mut dyn Conn, a: UserId, b: UserId) -> DbResult<bool> {
+    conn.query_opt(
+        "SELECT 1 FROM participants p JOIN participants o ON o.room_id = p.room_id \
+         WHERE p.user_id = $1 AND o.user_id = $2 LIMIT 1",
+        &[a.0.into(), b.0.into()],
+        |r| r.int(0),
+    )
+    .map(|found| found.is_some())
+}
+
 /// The rooms `user` is in only through a role, with each room's participant roles.
 pub fn role_rooms_of(conn: &mut dyn Conn, user: UserId) -> DbResult<Vec<(RoomId, Vec<String>)>> {
     conn.query(

@@ -97,6 +97,19 @@ pub fn by_external_id(conn: &mut dyn Conn, app: AppId, external_id: &str) -> DbR
     )
 }
 
+/// The user holding a token, in any app (deleted users included); an empty token names no
+/// one. Tokens are long and random, so one names at most one user.
+pub fn by_token(conn: &mut dyn Conn, token: &str) -> DbResult<Option<User>> {
+    if token.is_empty() {
+        return Ok(None);
+    }
+    conn.query_opt(
+        concat!("SELECT ", user_cols!("u"), " FROM users u WHERE u.token = $1 LIMIT 1"),
+        &[token.into()],
+        one,
+    )
+}
+
 /// A user by internal id (deleted users included).
 pub fn by_id(conn: &mut dyn Conn, app: AppId, id: UserId) -> DbResult<Option<User>> {
     conn.query_opt(

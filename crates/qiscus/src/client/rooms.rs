@@ -1,0 +1,109 @@
+//! The user's rooms: `user_rooms`, `get_room_by_id`, `get_or_create_room_with_target`.
+
+use super::UserCall;
+use crate::Qiscus;
+use crate::envelope::{ApiError, ApiResult, Reply};
+use crate::validate::{self, Paging};
+use crate::wire::client::{RoomView, comment, participant, room};
+use crate::wire::room::room_types_named;
+use axum::extract::State;
+use palaver_domain::{RoomDetails, RoomFilter, RoomMessage, RoomRef, RoomSummary, RoomType, User, UserRef};
+use serde_json::{Value, json};
+
+/// Comments a room call answers with, newest first.
+const ROOM_COMMENTS: i64 = 20;
+
+/// The last comment of a room-list entry, as `viewer` sees it.
+fn last_comment(e: &RoomSummary, viewer: &User) -> Option<Value> {
+    let (message, sender) = (e.last_message.clone()?, e.sender.clone()?);
+    let partner = match e.room.kind {
+        RoomType::Personal if sender.id == viewer.id => e.partner.clone(),
+        RoomType::Personal => Some(viewer.clone()),
+        _ => None,
+    };
+    let item = RoomMessage { message, room: e.room.clone(), sender, partner };
+    Some(comment(&item, 0, viewer.id))
+}
+
+/// `user_rooms`: the caller's rooms, most recently active first. Rooms without a comment
+/// are left out unless `show_empty=true` (the web SDK reads every room's `last_comment`).
+pub async fn user_rooms(State(q): State<Qiscus>, call: UserCall) -> ApiResult<Value> {
+    let p = &call.params;
+    let paging = Paging::read(p, 100, 100)?;
+    let kinds = match p.opt_nonempty("room_type")?.filter(|t| t != "default" && t != "all") {
+        None => None,
+        Some(name) => Some(
+            room_types_named(&name)
+                .ok_or_else(|| ApiError::bad_request("Param 'room_type' must be all, single, group or channel"))?,
+        ),
+    };
+    let show_empty = p.opt_bool("show_empty")?.unwrap_or(false);
+    let show_participants = p.opt_bool("show_participants")?.unwrap_or(false);
+    let filter = RoomFilter { kinds, offset: paging.offset(), limit: paging.limit, ..RoomFilter::default() };
+    let (me, list) = q.core.room_list(call.app, UserRef::Id(call.user.id), filter.clone()).await?;
+    let total = q.core.room_count(me.id, filter).await?;
+    let mut rooms = Vec::with_capacity(list.len());
+    for e in list.iter().filter(|e| show_empty || e.last_message.is_some()) {
+        let details = if show_participants {
+            Some(q.core.member_room(call.app, me.id, RoomRef::Id(e.room.id)).await?)
+        } else {
+            None
+        };
+        let view = RoomView {
+            partner: e.partner.as_ref(),
+            total_participants: details.as_ref().map_or(0, |d| d.participants.len() as i64),
+            participants: details.map(|d| d.participants.iter().map(|p| participant(&p.user)).collect()),
+            last_comment: last_comment(e, &me),
+            unread: e.unread,
+        };
+        rooms.push(room(&e.room, view));
+    }
+    Ok(Reply(json!({
+        "meta": {"current_page": paging.page, "total_room": total},
+        "rooms_info": rooms,
+    })))
+}
+
+/// A room with its participants and its newest comments, as the room calls answer.
+async fn room_with_comments(q: &Qiscus, call: &UserCall, d: RoomDetails) -> ApiResult<Value> {
+    let me = call.user.id;
+    let history = q
+        .core
+        .messages_next_to(call.app, me, RoomRef::Id(d.room.id), palaver_domain::MessageId(0), false, ROOM_COMMENTS)
+        .await?;
+    let comments: Vec<Value> = history.iter().map(|e| comment(&e.item, e.previous.0, me)).collect();
+    let partner = match d.room.kind {
+        RoomType::Personal => d.participants.iter().map(|p| &p.user).find(|u| u.id != me),
+        _ => None,
+    };
+    let unread = q.core.unread_counts(call.app, UserRef::Id(me), vec![RoomRef::Id(d.room.id)]).await?;
+    let view = RoomView {
+        partner,
+        participants: Some(d.participants.iter().map(|p| participant(&p.user)).collect()),
+        last_comment: comments.first().cloned(),
+        unread: unread.first().map_or(0, |(_, n)| *n),
+        total_participants: d.participants.len() as i64,
+    };
+    Ok(Reply(json!({"room": room(&d.room, view), "comments": comments})))
+}
+
+/// `get_room_by_id`: a room of the caller with its newest comments.
+pub async fn get_room_by_id(State(q): State<Qiscus>, call: UserCall) -> ApiResult<Value> {
+    let room = validate::room_ref(&call.params, "id")?;
+    let d = q.core.member_room(call.app, call.user.id, room).await?;
+    room_with_comments(&q, &call, d).await
+}
+
+/// `get_or_create_room_with_target`: the single room of the caller and one other user
+/// (`emails`, a string or a one-item list), created if needed with `options`.
+pub async fn get_or_create_room_with_target(State(q): State<Qiscus>, call: UserCall) -> ApiResult<Value> {
+    let p = &call.params;
+    let targets = validate::user_refs(p, "emails")?;
+    let [target] = targets.as_slice() else {
+        return Err(ApiError::bad_request("Param 'emails' must name exactly one user"));
+    };
+    let options = p.opt_object_text("options")?;
+    let r = q.core.personal_room(call.app, UserRef::Id(call.user.id), target.clone(), options).await?;
+    let d = q.core.member_room(call.app, call.user.id, RoomRef::Id(r.id)).await?;
+    room_with_comments(&q, &call, d).await
+}

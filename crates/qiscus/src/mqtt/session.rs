@@ -1,0 +1,345 @@
+//! One MQTT connection's life: CONNECT, then packets both ways until DISCONNECT, a broken
+//! transport, silence past the keepalive, or the end of the user's token.
+
+use super::link::Link;
+use super::render::{Kind, unframe};
+use super::topics::{self, Topic};
+use super::{CONNECT_TIMEOUT_MS, MAX_INCOMING_PACKET, MAX_INFLIGHT, MAX_OUTGOING_PACKET, MAX_SUBSCRIPTIONS};
+use crate::Qiscus;
+use bytes::{Bytes, BytesMut};
+use palaver_core::realtime::{Connection, Frame, Outbox};
+use palaver_domain::{RoomRef, User, UserRef};
+use rumqttc::mqttbytes::v4::{
+    ConnAck, ConnectReturnCode, LastWill, Packet, PubAck, PubComp, PubRec, Publish, SubAck, SubscribeReasonCode,
+    UnsubAck,
+};
+use rumqttc::mqttbytes::{Error as CodecError, QoS};
+use std::collections::HashSet;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::{Instant, sleep_until, timeout};
+
+/// Keepalive assumed for a client that asks for none: a connection is never idle forever.
+const NO_KEEPALIVE_LIMIT: Duration = Duration::from_secs(600);
+
+/// How a connection ends.
+enum End {
+    /// The client said DISCONNECT: its will is discarded.
+    Clean,
+    /// Anything else: its will is published.
+    Unclean,
+}
+
+/// What a connection knows and holds besides its transport.
+struct Session {
+    q: Qiscus,
+    peer: Option<IpAddr>,
+    client_id: String,
+    will: Option<LastWill>,
+    /// The user and token, once the client subscribed to its token topic.
+    user: Option<(User, String)>,
+    /// The hub registration, once the user is known.
+    conn: Option<Arc<Connection>>,
+    /// Accepted subscription filters and their granted QoS.
+    filters: Vec<(String, QoS)>,
+    next_pkid: u16,
+    inflight: HashSet<u16>,
+}
+
+/// Reads the next whole packet from `buf`, reading more from the link as needed; `None` when
+/// the peer closed.
+async fn next_packet(link: &mut Link, buf: &mut BytesMut) -> Result<Option<Packet>, CodecError> {
+    loop {
+        match Packet::read(buf, MAX_INCOMING_PACKET) {
+            Ok(p) => return Ok(Some(p)),
+            Err(CodecError::InsufficientBytes(_)) => {
+                if !link.read(buf).await? {
+                    return Ok(None);
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn encode(packet: Packet, out: &mut BytesMut) -> bool {
+    packet.write(out, MAX_OUTGOING_PACKET).is_ok()
+}
+
+/// Serves a connection from its first byte to its end.
+pub async fn run(q: Qiscus, mut link: Link, peer: Option<IpAddr>) {
+    let _running = q.core.tasks().connection();
+    let write_timeout = Duration::from_millis(q.core.config().write_timeout_ms.max(1));
+    let mut buf = BytesMut::with_capacity(512);
+    let connect = match timeout(Duration::from_millis(CONNECT_TIMEOUT_MS), next_packet(&mut link, &mut buf)).await {
+        Ok(Ok(Some(Packet::Connect(c)))) => c,
+        _ => {
+            link.close().await;
+            return;
+        }
+    };
+    let mut out = BytesMut::new();
+    encode(Packet::ConnAck(ConnAck::new(ConnectReturnCode::Success, false)), &mut out);
+    if !matches!(timeout(write_timeout, link.write(out.split().freeze())).await, Ok(Ok(()))) {
+        return;
+    }
+    let keepalive = match connect.keep_alive {
+        0 => NO_KEEPALIVE_LIMIT,
+        s => Duration::from_millis(u64::from(s) * 1500),
+    };
+    let mut s = Session {
+        q: q.clone(),
+        peer,
+        client_id: connect.client_id,
+        will: connect.last_will,
+        user: None,
+        conn: None,
+        filters: Vec::new(),
+        next_pkid: 1,
+        inflight: HashSet::new(),
+    };
+    let stopping = q.core.tasks().stopping();
+    tokio::pin!(stopping);
+    let mut heard = Instant::now();
+    let end = 'life: loop {
+        // Every whole packet already read is handled before waiting for more.
+        loop {
+            match Packet::read(&mut buf, MAX_INCOMING_PACKET) {
+                Ok(packet) => {
+                    heard = Instant::now();
+                    match s.handle(packet, &mut out).await {
+                        Some(end) => break 'life end,
+                        None => continue,
+                    }
+                }
+                Err(CodecError::InsufficientBytes(_)) => break,
+                Err(_) => break 'life End::Unclean,
+            }
+        }
+        if !out.is_empty() && !matches!(timeout(write_timeout, link.write(out.split().freeze())).await, Ok(Ok(()))) {
+            break End::Unclean;
+        }
+        let outbox = s.conn.clone();
+        tokio::select! {
+            more = link.read(&mut buf) => match more {
+                Ok(true) => {}
+                _ => break End::Unclean,
+            },
+            batch = async { match &outbox { Some(c) => c.outbox.next_batch().await, None => std::future::pending().await } } => {
+                let Some(frames) = batch else { break End::Unclean };
+                if !s.publish_frames(&frames, &mut out) {
+                    break End::Unclean;
+                }
+            }
+            () = sleep_until(heard + keepalive) => break End::Unclean,
+            () = &mut stopping => break End::Clean,
+        }
+    };
+    if !out.is_empty() {
+        let _ = timeout(write_timeout, link.write(out.split().freeze())).await;
+    }
+    link.close().await;
+    if let (End::Unclean, Some(will)) = (end, s.will.take()) {
+        let will = Publish::from_bytes(will.topic, QoS::AtMostOnce, will.message);
+        s.accept_publish(&will).await;
+    }
+    if let Some(conn) = s.conn.take() {
+        conn.outbox.close();
+        q.core.disconnect(&conn).await;
+    }
+}
+
+impl Session {
+    /// Handles one packet, queueing answers in `out`; `Some` ends the connection.
+    async fn handle(&mut self, packet: Packet, out: &mut BytesMut) -> Option<End> {
+        match packet {
+            Packet::PingReq => {
+                encode(Packet::PingResp, out);
+            }
+            Packet::Subscribe(sub) => {
+                let mut codes = Vec::with_capacity(sub.filters.len());
+                let mut presence = Vec::new();
+                for f in sub.filters {
+                    let granted = if f.qos == QoS::AtMostOnce { QoS::AtMostOnce } else { QoS::AtLeastOnce };
+                    let known = self.filters.iter().any(|(p, _)| *p == f.path);
+                    let room = known || self.filters.len() < MAX_SUBSCRIPTIONS;
+                    if room && self.may_subscribe(&f.path).await {
+                        self.filters.retain(|(p, _)| *p != f.path);
+                        if let Some(Topic::Presence(user)) = topics::parse(&f.path) {
+                            presence.push(user.to_string());
+                        }
+                        self.filters.push((f.path, granted));
+                        codes.push(SubscribeReasonCode::Success(granted));
+                    } else {
+                        codes.push(SubscribeReasonCode::Failure);
+                    }
+                }
+                encode(Packet::SubAck(SubAck::new(sub.pkid, codes)), out);
+                for user in presence {
+                    self.retained_presence(&user, out).await;
+                }
+            }
+            Packet::Unsubscribe(unsub) => {
+                self.filters.retain(|(p, _)| !unsub.topics.contains(p));
+                encode(Packet::UnsubAck(UnsubAck::new(unsub.pkid)), out);
+            }
+            Packet::Publish(p) => {
+                self.accept_publish(&p).await;
+                match p.qos {
+                    QoS::AtMostOnce => {}
+                    QoS::AtLeastOnce => {
+                        encode(Packet::PubAck(PubAck::new(p.pkid)), out);
+                    }
+                    QoS::ExactlyOnce => {
+                        encode(Packet::PubRec(PubRec::new(p.pkid)), out);
+                    }
+                }
+            }
+            Packet::PubRel(rel) => {
+                encode(Packet::PubComp(PubComp::new(rel.pkid)), out);
+            }
+            Packet::PubAck(ack) => {
+                self.inflight.remove(&ack.pkid);
+            }
+            Packet::Disconnect => {
+                self.will = None;
+                return Some(End::Clean);
+            }
+            // A second CONNECT, or packets only a server sends: a protocol violation.
+            _ => return Some(End::Unclean),
+        }
+        None
+    }
+
+    /// Whether the client may subscribe to `filter`; a token filter makes the connection
+    /// that token's user's.
+    async fn may_subscribe(&mut self, filter: &str) -> bool {
+        match topics::parse(filter) {
+            Some(Topic::Token(token)) => self.claim(token).await,
+            Some(Topic::Room { room, .. }) => match &self.user {
+                Some((me, _)) => self.q.core.member_room(me.app, me.id, RoomRef::Id(room)).await.is_ok(),
+                None => false,
+            },
+            Some(Topic::Presence(user)) => match &self.user {
+                Some((me, _)) if me.external_id == user => true,
+                Some((me, _)) => match palaver_domain::ExternalId::parse(user) {
+                    Ok(id) => match self.q.core.user(me.app, UserRef::External(id)).await {
+                        Ok(other) => self.q.core.share_a_room(me.id, other.id).await.unwrap_or(false),
+                        Err(_) => false,
+                    },
+                    Err(_) => false,
+                },
+                None => false,
+            },
+            None => false,
+        }
+    }
+
+    /// Takes on the identity of the user holding `token`, registering the connection with
+    /// the hub; a connection has one identity for its whole life.
+    async fn claim(&mut self, token: &str) -> bool {
+        if let Some((_, mine)) = &self.user {
+            return mine == token;
+        }
+        let Ok(user) = self.q.core.user_by_token(None, token, self.peer).await else {
+            return false;
+        };
+        let conn = Arc::new(Connection {
+            id: self.q.core.hub().next_id(),
+            app: user.app,
+            user: user.id,
+            device: self.client_id.clone(),
+            session: None,
+            outbox: Outbox::new(self.q.core.config().outbox_limit_bytes),
+            renderer: super::renderer(),
+        });
+        if self.q.core.connect(conn.clone()).await.is_err() {
+            return false;
+        }
+        self.conn = Some(conn);
+        self.user = Some((user, token.to_string()));
+        true
+    }
+
+    /// Answers a new presence subscription with the user's state now, as a retained message.
+    async fn retained_presence(&self, user: &str, out: &mut BytesMut) {
+        let Some((me, _)) = &self.user else { return };
+        let Ok(id) = palaver_domain::ExternalId::parse(user) else { return };
+        let Ok(other) = self.q.core.user(me.app, UserRef::External(id)).await else { return };
+        let online = self.q.core.is_online(me.app, other.id);
+        // A user never seen online reads as last seen when it was created.
+        let at = match (online, other.last_activity) {
+            (true, _) => palaver_domain::time::now_ms(),
+            (false, 0) => other.created,
+            (false, seen) => seen,
+        };
+        let mut p = Publish::new(format!("u/{user}/s"), QoS::AtMostOnce, format!("{}:{at}", u8::from(online)));
+        p.retain = true;
+        encode(Packet::Publish(p), out);
+    }
+
+    /// Acts on a client's publish if it may make it: its own typing. Its own presence is
+    /// accepted (the connection itself is the presence), anything else is dropped.
+    async fn accept_publish(&self, p: &Publish) {
+        let Some((me, _)) = &self.user else { return };
+        match topics::parse(&p.topic) {
+            Some(Topic::Room { room, user: Some(user), what: "t" }) if user == me.external_id => {
+                let typing = p.payload.first() == Some(&b'1');
+                let _ = self.q.core.typing(me.app, me.id, RoomRef::Id(room), typing).await;
+            }
+            Some(Topic::Presence(user)) if user == me.external_id => {}
+            _ => tracing::debug!(user = %me.id, "dropping a publish the client may not make"),
+        }
+    }
+
+    /// Publishes the frames its subscriptions match; false if the client stopped acknowledging.
+    fn publish_frames(&mut self, frames: &[Frame], out: &mut BytesMut) -> bool {
+        for f in frames {
+            let Some((kind, topic, payload)) = unframe(&f.bytes) else { continue };
+            let topic = match kind {
+                Kind::LeftRoom => {
+                    let room = topic.to_string();
+                    self.filters.retain(|(p, _)| {
+                        !matches!(topics::parse(p), Some(Topic::Room { room: r, .. }) if r.0.to_string() == room)
+                    });
+                    continue;
+                }
+                Kind::Token => match &self.user {
+                    Some((_, token)) => format!("{token}/{topic}"),
+                    None => continue,
+                },
+                Kind::Whole => topic.to_string(),
+            };
+            // The highest QoS among the matching subscriptions.
+            let mut granted = None;
+            for (filter, qos) in &self.filters {
+                if granted != Some(QoS::AtLeastOnce) && topics::matches(&topic, filter) {
+                    granted = Some(*qos);
+                }
+            }
+            let Some(qos) = granted else { continue };
+            if !self.publish(topic, qos, payload, out) {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn publish(&mut self, topic: String, qos: QoS, payload: Bytes, out: &mut BytesMut) -> bool {
+        let mut p = Publish::from_bytes(topic, qos, payload);
+        if qos != QoS::AtMostOnce {
+            if self.inflight.len() >= MAX_INFLIGHT {
+                return false;
+            }
+            while self.next_pkid == 0 || self.inflight.contains(&self.next_pkid) {
+                self.next_pkid = self.next_pkid.wrapping_add(1);
+            }
+            p.pkid = self.next_pkid;
+            self.inflight.insert(p.pkid);
+            self.next_pkid = self.next_pkid.wrapping_add(1);
+        }
+        encode(Packet::Publish(p), out);
+        true
+    }
+}

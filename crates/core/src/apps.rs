@@ -23,6 +23,9 @@ pub struct KeyKind {
     pub id_style: KeyIdStyle,
     /// Characters of the secret.
     pub secret_chars: usize,
+    /// Whether the secret also signs tokens (HMAC), which can only be checked with the secret
+    /// itself: it is then kept as it is besides its hash.
+    pub signs: bool,
     /// How operators are shown a key of this kind: from its id and, when it was just
     /// issued, its secret, the named values to print (the face's own header forms included).
     pub show: fn(id: &str, secret: Option<&str>) -> Vec<KeyField>,
@@ -197,16 +200,22 @@ impl Core {
                 secret: secrets::random_token(k.secret_chars),
             })
             .collect();
-        let records: Vec<(String, String, String)> =
-            keys.iter().map(|k| (k.kind.to_string(), k.id.clone(), secrets::hash(&k.secret))).collect();
+        let records: Vec<(String, String, String, String)> = keys
+            .iter()
+            .zip(kinds)
+            .map(|(k, kind)| {
+                let kept = if kind.signs { k.secret.clone() } else { String::new() };
+                (k.kind.to_string(), k.id.clone(), secrets::hash(&k.secret), kept)
+            })
+            .collect();
         let app_name = name.to_string();
         let id = self
             .store()
             .write(move |tx| {
                 let now = now_ms();
                 let app = apps::insert(tx.conn(), &app_name, now)?;
-                for (kind, key_id, secret_hash) in records {
-                    apps::insert_key(tx.conn(), &KeyRecord { key_id, app, kind, secret_hash, created: now })?;
+                for (kind, key_id, secret_hash, secret) in records {
+                    apps::insert_key(tx.conn(), &KeyRecord { key_id, app, kind, secret_hash, created: now, secret })?;
                 }
                 Ok::<_, DbError>(app)
             })
@@ -217,6 +226,12 @@ impl Core {
             })?;
         self.reload_apps().await?;
         Ok(CreatedApp { app_id: id.0, name: name.to_string(), keys })
+    }
+
+    /// The secret of a key of `kind` that signs tokens, to check a signature with.
+    pub async fn signing_secret(&self, kind: &str, key_id: &str) -> Result<Option<String>, Error> {
+        let (kind, key_id) = (kind.to_string(), key_id.to_string());
+        Ok(self.store().read(move |c| apps::signing_secret(c, &kind, &key_id)).await?)
     }
 
     /// Every app with its key ids, without secrets.

@@ -1,12 +1,12 @@
 //! Housekeeping: what the server deletes by itself, in small batches so that it never holds up
-//! other writes: changes past their retention, expired auth tickets, and sessions that can no
-//! longer be used (revoked, or past their refresh token's lifetime); and rate limit buckets
-//! that have refilled.
+//! other writes: changes past their retention, expired auth tickets and login nonces, and
+//! sessions that can no longer be used (revoked, or past their refresh token's lifetime); and
+//! rate limit buckets that have refilled.
 
 use crate::Core;
 use palaver_domain::Error;
 use palaver_domain::time::now_ms;
-use palaver_store::repo::sessions;
+use palaver_store::repo::{devices, sessions};
 use std::time::Duration;
 
 /// Rows deleted per transaction.
@@ -15,13 +15,13 @@ pub(crate) const PURGE_BATCH: usize = 500;
 const PURGE_EVERY: Duration = Duration::from_secs(60);
 
 impl Core {
-    /// Deletes expired auth tickets and sessions that can no longer be used; returns how many
-    /// rows went. A used ticket stays until it expires, so that a second redemption is told it
+    /// Deletes expired auth tickets and login nonces, and sessions that can no longer be used;
+    /// returns how many rows went. A used ticket stays until it expires, so that a second redemption is told it
     /// was used.
     pub async fn purge_credentials(&self) -> Result<usize, Error> {
         let now = now_ms();
         let mut total = 0;
-        for purge in [sessions::purge_tickets, sessions::purge_sessions] {
+        for purge in [sessions::purge_tickets, sessions::purge_sessions, devices::purge_nonces] {
             loop {
                 let n = self.store().write(move |tx| Ok::<_, Error>(purge(tx.conn(), now, PURGE_BATCH)?)).await?;
                 total += n;

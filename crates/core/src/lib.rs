@@ -10,6 +10,7 @@
 pub mod apps;
 mod changes;
 mod contacts;
+mod devices;
 mod files;
 mod housekeeping;
 pub mod lifecycle;
@@ -27,6 +28,7 @@ mod users;
 
 pub use apps::{AppSummary, CreatedApp, IssuedKey, KeyCheck, KeyField, KeyIdStyle, KeyKind};
 pub use contacts::ContactChange;
+pub use devices::PushToken;
 pub use files::{OpenedFile, Upload, Uploaded};
 pub use logins::{Account, PasswordLogin};
 pub use membership::MembershipChange;

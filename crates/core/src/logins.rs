@@ -6,7 +6,12 @@ use crate::users::UserUpsert;
 use crate::{Core, secrets};
 use palaver_domain::error::AuthError;
 use palaver_domain::{AppId, Error, ExternalId, User, UserId, UserProfile, UserRef};
-use palaver_store::repo::users;
+use palaver_store::repo::{devices, users};
+
+/// Characters of a login nonce.
+const NONCE_CHARS: usize = 32;
+/// How long a login nonce may be used: ten minutes, as Qiscus documents.
+const NONCE_TTL_MS: i64 = 10 * 60 * 1000;
 use std::net::IpAddr;
 
 /// A client logging in with its user id and password, registering if the user is new.
@@ -91,6 +96,34 @@ impl Core {
             })
             .await
             .inspect_err(|e| self.count_failure(from, e))
+    }
+
+    /// A new single-use login nonce of `app` and when it expires (Unix ms): the first step of
+    /// a login with an identity token signed by the customer's backend.
+    pub async fn issue_login_nonce(&self, app: AppId) -> Result<(String, i64), Error> {
+        let nonce = secrets::random_token(NONCE_CHARS);
+        let expires = palaver_domain::time::now_ms() + NONCE_TTL_MS;
+        let stored = nonce.clone();
+        self.store().write(move |tx| Ok::<_, Error>(devices::insert_nonce(tx.conn(), app, &stored, expires)?)).await?;
+        Ok((nonce, expires))
+    }
+
+    /// Uses up a login nonce of `app`: true if it was issued and had not expired. A nonce
+    /// works once.
+    pub async fn take_login_nonce(&self, app: AppId, nonce: &str) -> Result<bool, Error> {
+        let nonce = nonce.to_string();
+        let now = palaver_domain::time::now_ms();
+        self.store().write(move |tx| Ok::<_, Error>(devices::take_nonce(tx.conn(), app, &nonce, now)?)).await
+    }
+
+    /// Refuses a login from an address that failed too often lately (rate limits).
+    pub fn may_log_in(&self, from: Option<IpAddr>) -> Result<(), Error> {
+        self.may_authenticate(from)
+    }
+
+    /// Counts a failed login (a bad identity token, say) against its address.
+    pub fn note_failed_login(&self, from: Option<IpAddr>) {
+        self.count_failure(from, &Error::Unauthorized(AuthError::Invalid));
     }
 
     /// Whether two users share a room: who may see whose presence.

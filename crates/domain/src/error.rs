@@ -78,6 +78,10 @@ pub enum Field {
     Tags,
     /// The role codes whose users count as a room's participants.
     Roles,
+    /// A device's push notification token.
+    DeviceToken,
+    /// The platform of a device's push token.
+    DevicePlatform,
 }
 
 /// Why a value is not acceptable.

@@ -143,6 +143,8 @@ pub struct UserQuery {
     pub include_inactive: bool,
     /// A user left out of the list (a face's own system user).
     pub except: Option<ExternalId>,
+    /// Only users whose name or external id contains this text (any case).
+    pub containing: Option<String>,
 }
 
 /// A short reference to a user inside other records (system messages): enough to name the

@@ -89,6 +89,8 @@ fn param_name(field: Field) -> &'static str {
         Field::PhotoThumb | Field::PhotoFull => "avatar_url",
         Field::RoleCode => "role_code",
         Field::Bio => "bio",
+        Field::DeviceToken => "device_token",
+        Field::DevicePlatform => "device_platform",
         Field::Extras => "extras",
         Field::RoomOptions => "room_options",
         Field::Tags => "tags",

@@ -28,8 +28,13 @@ pub struct Qiscus {
 }
 
 /// The app id (`QISCUS-SDK-APP-ID`, the key's id) and secret key (`QISCUS-SDK-SECRET`).
-pub const SECRET: KeyKind =
-    KeyKind { name: "qiscus.secret", id_style: KeyIdStyle::NamedAfterApp, secret_chars: 32, show: show_secret };
+pub const SECRET: KeyKind = KeyKind {
+    name: "qiscus.secret",
+    id_style: KeyIdStyle::NamedAfterApp,
+    secret_chars: 32,
+    signs: true,
+    show: show_secret,
+};
 
 /// The kinds of key every app needs for this face.
 pub const KEY_KINDS: &[KeyKind] = &[SECRET];

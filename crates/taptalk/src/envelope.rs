@@ -117,6 +117,8 @@ fn default_name(field: Field) -> &'static str {
         Field::PhotoFull => "photoFullsizeURL",
         Field::RoleCode => "userRoleCode",
         Field::Bio => "bio",
+        Field::DeviceToken => "deviceToken",
+        Field::DevicePlatform => "devicePlatform",
         Field::Extras => "extras",
         Field::RoomOptions => "options",
         Field::Tags => "tags",

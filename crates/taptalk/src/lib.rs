@@ -33,12 +33,22 @@ pub struct TapTalk {
 }
 
 /// The key a customer's backend sends as `Server-Key`.
-pub const SERVER_KEY: KeyKind =
-    KeyKind { name: "taptalk.server_key", id_style: KeyIdStyle::Hex(24), secret_chars: 40, show: show_server_key };
+pub const SERVER_KEY: KeyKind = KeyKind {
+    name: "taptalk.server_key",
+    id_style: KeyIdStyle::Hex(24),
+    secret_chars: 40,
+    signs: false,
+    show: show_server_key,
+};
 
 /// The key client apps send as `App-Key`.
-pub const APP_KEY: KeyKind =
-    KeyKind { name: "taptalk.app_key", id_style: KeyIdStyle::Hex(24), secret_chars: 40, show: show_app_key };
+pub const APP_KEY: KeyKind = KeyKind {
+    name: "taptalk.app_key",
+    id_style: KeyIdStyle::Hex(24),
+    secret_chars: 40,
+    signs: false,
+    show: show_app_key,
+};
 
 /// The kinds of key every app needs for this face.
 pub const KEY_KINDS: &[KeyKind] = &[SERVER_KEY, APP_KEY];

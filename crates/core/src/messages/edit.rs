@@ -35,6 +35,8 @@ pub struct Edit {
     pub data: Option<String>,
     /// Quote (JSON text).
     pub quote: Option<String>,
+    /// Extras (JSON text).
+    pub extras: Option<String>,
 }
 
 impl Core {
@@ -68,6 +70,9 @@ impl Core {
             }
             if let Some(q) = edit.quote {
                 message.quote = q;
+            }
+            if let Some(x) = edit.extras {
+                message.extras = x;
             }
             message.is_edited = true;
             message.updated = now_ms();

@@ -116,6 +116,22 @@ impl Core {
             .await
     }
 
+    /// The messages with these client ids in the rooms of `user`, as it sees them, in id
+    /// order: how a dialect that names messages by client id (Qiscus `unique_id`) finds them.
+    pub async fn messages_by_local_ids(
+        &self,
+        app: AppId,
+        user: UserId,
+        local_ids: Vec<String>,
+    ) -> Result<Vec<RoomMessage>, Error> {
+        self.store()
+            .read(move |c| {
+                let rows = messages::visible_by_local_ids(c, user, &local_ids)?;
+                with_context(c, app, rows)
+            })
+            .await
+    }
+
     /// The newest message id in any room of `user` (0 when none): where a device that has
     /// seen everything up to now starts catching up from.
     pub async fn latest_message_id(&self, user: UserId) -> Result<MessageId, Error> {

@@ -273,7 +273,17 @@ fn client_room(
             let (room, other) = personal_room_of(tx, app, sender, a, b)?;
             (room, Some(other))
         }
-        other => (member_room(tx.conn(), app, sender.id, &other)?, None),
+        other => {
+            let room = member_room(tx.conn(), app, sender.id, &other)?;
+            // A personal room named by its id obeys the same rules (blocks) as by its pair.
+            match room.personal_pair {
+                Some((a, b)) => {
+                    let (room, other) = personal_room_of(tx, app, sender, a, b)?;
+                    (room, Some(other))
+                }
+                None => (room, None),
+            }
+        }
     };
     if room.is_locked {
         return Err(Error::Forbidden(Denied::Locked));

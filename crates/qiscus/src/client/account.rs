@@ -83,6 +83,13 @@ pub async fn login_or_register(State(q): State<Qiscus>, call: AppCall) -> ApiRes
     Ok(Reply(json!({"user": account(&acc.user, &acc.token, last.0, &call.app_code)})))
 }
 
+/// The answer of a login: the user's account with its token (issued now if it has none).
+pub(super) async fn account_answer(q: &Qiscus, user: &palaver_domain::User, app_code: &str) -> ApiResult<Value> {
+    let token = q.core.user_token(user.app, palaver_domain::UserRef::Id(user.id)).await?;
+    let last = q.core.latest_message_id(user.id).await?;
+    Ok(Reply(json!({"user": account(user, &token, last.0, app_code)})))
+}
+
 /// `my_profile` GET: the caller's account.
 pub async fn my_profile(State(q): State<Qiscus>, call: UserCall) -> ApiResult<Value> {
     let last = q.core.latest_message_id(call.user.id).await?;

@@ -6,7 +6,12 @@
 
 mod account;
 mod comments;
+mod devices;
+mod edits;
+mod groups;
+mod identity;
 mod rooms;
+mod users;
 
 use crate::Qiscus;
 use crate::auth::header_value;
@@ -15,7 +20,7 @@ use crate::params::Params;
 use axum::Router;
 use axum::extract::{ConnectInfo, FromRequest, Request};
 use axum::http::request::Parts;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use palaver_domain::{AppId, User};
 use std::net::{IpAddr, SocketAddr};
 
@@ -35,8 +40,22 @@ pub fn routes() -> Router<Qiscus> {
         router = router
             .route(&r("config"), get(account::config))
             .route(&r("login_or_register"), post(account::login_or_register))
+            .route(&r("auth/nonce"), post(identity::nonce))
+            .route(&r("auth/verify_identity_token"), post(identity::verify_identity_token))
             .route(&r("my_profile"), get(account::my_profile).patch(account::update_profile))
             .route(&r("user_rooms"), get(rooms::user_rooms))
+            .route(&r("rooms_info"), post(rooms::rooms_info).get(rooms::rooms_info))
+            .route(&r("total_unread_count"), get(rooms::total_unread_count))
+            .route(&r("get_room_unread_count"), get(rooms::get_room_unread_count))
+            .route(&r("create_room"), post(groups::create_room))
+            .route(&r("update_room"), post(groups::update_room))
+            .route(&r("add_room_participants"), post(groups::add_room_participants))
+            .route(&r("remove_room_participants"), post(groups::remove_room_participants))
+            .route(&r("room_participants"), get(groups::room_participants))
+            .route(
+                &r("get_or_create_room_with_unique_id"),
+                post(groups::get_or_create_room_with_unique_id).get(groups::get_or_create_room_with_unique_id),
+            )
             .route(&r("get_room_by_id"), get(rooms::get_room_by_id))
             .route(
                 &r("get_or_create_room_with_target"),
@@ -45,7 +64,19 @@ pub fn routes() -> Router<Qiscus> {
             .route(&r("post_comment"), post(comments::post_comment))
             .route(&r("load_comments"), get(comments::load_comments))
             .route(&r("update_comment_status"), post(comments::update_comment_status))
-            .route(&r("sync"), get(comments::sync));
+            .route(&r("sync"), get(comments::sync))
+            .route(&r("update_message"), post(edits::update_message))
+            .route(&r("delete_messages"), delete(edits::delete_messages).post(edits::delete_messages))
+            .route(&r("get_user_list"), get(users::get_user_list))
+            .route(&r("block_user"), post(users::block_user))
+            .route(&r("unblock_user"), post(users::unblock_user))
+            .route(&r("get_blocked_users"), get(users::get_blocked_users))
+            .route(&r("users/status"), post(users::users_status))
+            .route(&r("logout"), post(users::logout))
+            .route(&r("expire_user_token"), post(users::expire_user_token))
+            .route(&r("refresh_user_token"), post(users::refresh_user_token))
+            .route(&r("set_user_device_token"), post(devices::set_user_device_token))
+            .route(&r("remove_user_device_token"), post(devices::remove_user_device_token));
     }
     router
 }

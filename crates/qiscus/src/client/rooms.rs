@@ -1,4 +1,5 @@
-//! The user's rooms: `user_rooms`, `get_room_by_id`, `get_or_create_room_with_target`.
+//! The user's rooms: `user_rooms`, `rooms_info`, `get_room_by_id`,
+//! `get_or_create_room_with_target`, `total_unread_count`, `get_room_unread_count`.
 
 use super::UserCall;
 use crate::Qiscus;
@@ -7,7 +8,7 @@ use crate::validate::{self, Paging};
 use crate::wire::client::{RoomView, comment, participant, room};
 use crate::wire::room::room_types_named;
 use axum::extract::State;
-use palaver_domain::{RoomDetails, RoomFilter, RoomMessage, RoomRef, RoomSummary, RoomType, User, UserRef};
+use palaver_domain::{RoomDetails, RoomFilter, RoomId, RoomMessage, RoomRef, RoomSummary, RoomType, User, UserRef};
 use serde_json::{Value, json};
 
 /// Comments a room call answers with, newest first.
@@ -42,8 +43,24 @@ pub async fn user_rooms(State(q): State<Qiscus>, call: UserCall) -> ApiResult<Va
     let filter = RoomFilter { kinds, offset: paging.offset(), limit: paging.limit, ..RoomFilter::default() };
     let (me, list) = q.core.room_list(call.app, UserRef::Id(call.user.id), filter.clone()).await?;
     let total = q.core.room_count(me.id, filter).await?;
+    let shown: Vec<RoomSummary> = list.into_iter().filter(|e| show_empty || e.last_message.is_some()).collect();
+    let rooms = listed(&q, &call, &me, &shown, show_participants).await?;
+    Ok(Reply(json!({
+        "meta": {"current_page": paging.page, "total_room": total},
+        "rooms_info": rooms,
+    })))
+}
+
+/// Room-list entries as client room objects, with their participants if asked for.
+async fn listed(
+    q: &Qiscus,
+    call: &UserCall,
+    me: &User,
+    list: &[RoomSummary],
+    show_participants: bool,
+) -> Result<Vec<Value>, ApiError> {
     let mut rooms = Vec::with_capacity(list.len());
-    for e in list.iter().filter(|e| show_empty || e.last_message.is_some()) {
+    for e in list {
         let details = if show_participants {
             Some(q.core.member_room(call.app, me.id, RoomRef::Id(e.room.id)).await?)
         } else {
@@ -53,19 +70,70 @@ pub async fn user_rooms(State(q): State<Qiscus>, call: UserCall) -> ApiResult<Va
             partner: e.partner.as_ref(),
             total_participants: details.as_ref().map_or(0, |d| d.participants.len() as i64),
             participants: details.map(|d| d.participants.iter().map(|p| participant(&p.user)).collect()),
-            last_comment: last_comment(e, &me),
+            last_comment: last_comment(e, me),
             unread: e.unread,
         };
         rooms.push(room(&e.room, view));
     }
+    Ok(rooms)
+}
+
+/// `rooms_info`: the caller's rooms named by id (`room_id`) and by unique id
+/// (`room_unique_id`); others are left out.
+pub async fn rooms_info(State(q): State<Qiscus>, call: UserCall) -> ApiResult<Value> {
+    let p = &call.params;
+    let ids: Vec<RoomId> = match p.opt_list("room_id")? {
+        Some(list) => list
+            .iter()
+            .map(|v| v.trim().parse::<i64>().map(RoomId))
+            .collect::<Result<_, _>>()
+            .map_err(|_| ApiError::bad_request("Param 'room_id' must hold room ids"))?,
+        None => Vec::new(),
+    };
+    let unique: Vec<String> = p.opt_list("room_unique_id")?.unwrap_or_default();
+    let show_participants = p.opt_bool("show_participants")?.unwrap_or(false);
+    let requested = ids.len() + unique.len();
+    let mut found: Vec<RoomSummary> = Vec::new();
+    let me = UserRef::Id(call.user.id);
+    if !ids.is_empty() {
+        let filter = RoomFilter { room_ids: Some(ids), ..RoomFilter::default() };
+        found.extend(q.core.room_list(call.app, me.clone(), filter).await?.1);
+    }
+    if !unique.is_empty() {
+        let filter = RoomFilter { external_ids: Some(unique), ..RoomFilter::default() };
+        for e in q.core.room_list(call.app, me.clone(), filter).await?.1 {
+            if !found.iter().any(|f| f.room.id == e.room.id) {
+                found.push(e);
+            }
+        }
+    }
+    let rooms = listed(&q, &call, &call.user, &found, show_participants).await?;
     Ok(Reply(json!({
-        "meta": {"current_page": paging.page, "total_room": total},
+        "meta": {"request_rooms_total": requested, "response_rooms_total": rooms.len()},
         "rooms_info": rooms,
     })))
 }
 
+/// The unread count of each of the caller's rooms.
+async fn unread_per_room(q: &Qiscus, call: &UserCall) -> Result<Vec<i64>, ApiError> {
+    let (_, list) = q.core.room_list(call.app, UserRef::Id(call.user.id), RoomFilter::default()).await?;
+    Ok(list.iter().map(|e| e.unread).collect())
+}
+
+/// `total_unread_count`: unread comments in all the caller's rooms.
+pub async fn total_unread_count(State(q): State<Qiscus>, call: UserCall) -> ApiResult<Value> {
+    let total: i64 = unread_per_room(&q, &call).await?.iter().sum();
+    Ok(Reply(json!({ "total_unread_count": total })))
+}
+
+/// `get_room_unread_count`: how many of the caller's rooms have unread comments.
+pub async fn get_room_unread_count(State(q): State<Qiscus>, call: UserCall) -> ApiResult<Value> {
+    let rooms = unread_per_room(&q, &call).await?.iter().filter(|n| **n > 0).count();
+    Ok(Reply(json!({ "total_unread_count": rooms })))
+}
+
 /// A room with its participants and its newest comments, as the room calls answer.
-async fn room_with_comments(q: &Qiscus, call: &UserCall, d: RoomDetails) -> ApiResult<Value> {
+pub(super) async fn room_with_comments(q: &Qiscus, call: &UserCall, d: RoomDetails) -> ApiResult<Value> {
     let me = call.user.id;
     let history = q
         .core

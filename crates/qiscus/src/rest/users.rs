@@ -115,6 +115,7 @@ pub async fn get_user_list(State(q): State<Qiscus>, auth: QiscusApp, p: Params) 
         order,
         include_inactive: show_all,
         except: ExternalId::parse(system_user_id(&auth.app_code)).ok(),
+        containing: None,
     };
     let (users, total) = q.core.user_page(auth.app, query).await?;
     let total_page = (total + paging.limit - 1) / paging.limit;

@@ -11,6 +11,8 @@ mod limits;
 mod process_support;
 mod qiscus_auth;
 mod qiscus_client;
+mod qiscus_client_rooms;
+mod qiscus_client_users;
 mod qiscus_cross_face;
 mod qiscus_input;
 mod qiscus_lists;

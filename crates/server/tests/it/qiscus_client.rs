@@ -9,7 +9,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 /// Calls a client API action with the app id and, when given, a user token (header).
-async fn sdk(app: &TestApp, method: &str, action: &str, token: Option<&str>, params: Value) -> Answer {
+pub async fn sdk(app: &TestApp, method: &str, action: &str, token: Option<&str>, params: Value) -> Answer {
     let app_id = app.creds.qiscus_app_id.clone();
     let mut headers = vec![("QISCUS-SDK-APP-ID", app_id.as_str()), ("QISCUS-SDK-PLATFORM", "javascript")];
     if let Some(t) = token {
@@ -27,14 +27,14 @@ async fn sdk(app: &TestApp, method: &str, action: &str, token: Option<&str>, par
 }
 
 /// Like [`sdk`], asserting success; returns `results`.
-async fn sdk_ok(app: &TestApp, method: &str, action: &str, token: Option<&str>, params: Value) -> Value {
+pub async fn sdk_ok(app: &TestApp, method: &str, action: &str, token: Option<&str>, params: Value) -> Value {
     let a = sdk(app, method, action, token, params).await;
     assert_eq!((a.http, &a.body["status"]), (200, &json!(200)), "{method} {action}: {}", a.body);
     a.body["results"].clone()
 }
 
 /// Logs a user in (registering it); returns its account.
-async fn login(app: &TestApp, id: &str, name: &str) -> Value {
+pub async fn login(app: &TestApp, id: &str, name: &str) -> Value {
     let params = json!({"email": id, "password": "key-1", "username": name, "extras": ""});
     sdk_ok(app, "POST", "login_or_register", None, params).await["user"].clone()
 }

@@ -26,6 +26,8 @@ pub struct KeyRecord {
     pub kind: String,
     /// SHA-256 hex digest of the secret.
     pub secret_hash: String,
+    /// The secret itself, kept only for kinds that sign tokens with it; empty otherwise.
+    pub secret: String,
     /// Creation time, Unix ms.
     pub created: i64,
 }
@@ -41,6 +43,7 @@ fn key_row(r: &dyn Row) -> DbResult<KeyRecord> {
         kind: r.text(2)?,
         secret_hash: r.text(3)?,
         created: r.int(4)?,
+        secret: r.text(5)?,
     })
 }
 
@@ -54,16 +57,28 @@ pub fn insert(conn: &mut dyn Conn, name: &str, created: i64) -> DbResult<AppId> 
 /// Adds a key to an app.
 pub fn insert_key(conn: &mut dyn Conn, key: &KeyRecord) -> DbResult<()> {
     conn.execute(
-        "INSERT INTO app_keys (key_id, app_id, kind, secret_hash, created) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO app_keys (key_id, app_id, kind, secret_hash, created, secret) VALUES ($1, $2, $3, $4, $5, $6)",
         &[
             key.key_id.as_str().into(),
             key.app.0.into(),
             key.kind.as_str().into(),
             key.secret_hash.as_str().into(),
             key.created.into(),
+            key.secret.as_str().into(),
         ],
     )?;
     Ok(())
+}
+
+/// The kept secret of a key of `kind` (see [`KeyRecord::secret`]); `None` for an unknown key
+/// or one whose secret was not kept.
+pub fn signing_secret(conn: &mut dyn Conn, kind: &str, key_id: &str) -> DbResult<Option<String>> {
+    let found = conn.query_opt(
+        "SELECT secret FROM app_keys WHERE key_id = $1 AND kind = $2",
+        &[key_id.into(), kind.into()],
+        |r| r.text(0),
+    )?;
+    Ok(found.filter(|s| !s.is_empty()))
 }
 
 /// All apps, oldest first.
@@ -73,7 +88,11 @@ pub fn list(conn: &mut dyn Conn) -> DbResult<Vec<AppRecord>> {
 
 /// Every key of every app, oldest first.
 pub fn keys(conn: &mut dyn Conn) -> DbResult<Vec<KeyRecord>> {
-    conn.query("SELECT key_id, app_id, kind, secret_hash, created FROM app_keys ORDER BY app_id, created", &[], key_row)
+    conn.query(
+        "SELECT key_id, app_id, kind, secret_hash, created, secret FROM app_keys ORDER BY app_id, created",
+        &[],
+        key_row,
+    )
 }
 
 /// Every app's own rate limits (JSON text) where it has any.

@@ -1,6 +1,6 @@
 //! Messages. Their delivery state is derived from the participants' pointers on every read.
 
-use crate::db::{Conn, DbError, DbResult, Row, in_ints, json_ints};
+use crate::db::{Conn, DbError, DbResult, Row, in_ints, in_texts, json_ints};
 use palaver_domain::{AppId, Message, MessageId, MessageStatus, RoomId, SystemEvent, UserId};
 
 /// The message columns under alias `m`, including the derived delivery state.
@@ -154,6 +154,21 @@ pub fn visible_by_ids(conn: &mut dyn Conn, viewer: UserId, ids: &[MessageId]) ->
         in_ints(conn.dialect(), 2)
     );
     let list = json_ints(ids.iter().map(|i| i.0));
+    conn.query(&sql, &[viewer.0.into(), list.as_str().into()], one)
+}
+
+/// Messages with these client ids in the rooms of `viewer` that it sees, in id order.
+pub fn visible_by_local_ids(conn: &mut dyn Conn, viewer: UserId, local_ids: &[String]) -> DbResult<Vec<Message>> {
+    if local_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {} FROM messages m WHERE m.room_id IN (SELECT room_id FROM participants WHERE user_id = $1) \
+         AND m.local_id {} AND {VISIBLE_TO_VIEWER} ORDER BY m.id",
+        message_cols!(),
+        in_texts(conn.dialect(), 2)
+    );
+    let list = crate::db::json_list(local_ids);
     conn.query(&sql, &[viewer.0.into(), list.as_str().into()], one)
 }
 

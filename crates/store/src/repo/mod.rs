@@ -6,6 +6,7 @@
 pub mod apps;
 pub mod changes;
 pub mod contacts;
+pub mod devices;
 pub mod files;
 pub mod messages;
 pub mod participants;

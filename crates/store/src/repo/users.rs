@@ -329,16 +329,27 @@ fn order_sql(order: UserOrder) -> &'static str {
 pub fn page(conn: &mut dyn Conn, app: AppId, q: &UserQuery) -> DbResult<(Vec<User>, i64)> {
     let active = if q.include_inactive { "" } else { " AND u.is_active = 1" };
     let except = q.except.as_ref().map_or("", |e| e.as_str());
-    let filter = "u.app_id = $1 AND u.deleted = 0 AND u.external_id <> $2";
-    let total = conn
-        .query_int(&format!("SELECT COUNT(*) FROM users u WHERE {filter}{active}"), &[app.0.into(), except.into()])?;
+    // `$3`: a LIKE pattern, `%` when not filtering; the text's own wildcards are escaped.
+    let filter = "u.app_id = $1 AND u.deleted = 0 AND u.external_id <> $2 \
+                  AND (LOWER(u.fullname) LIKE $3 ESCAPE '\\' OR LOWER(u.external_id) LIKE $3 ESCAPE '\\')";
+    let pattern = match &q.containing {
+        Some(text) => {
+            let escaped = text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            format!("%{escaped}%")
+        }
+        None => "%".into(),
+    };
+    let total = conn.query_int(
+        &format!("SELECT COUNT(*) FROM users u WHERE {filter}{active}"),
+        &[app.0.into(), except.into(), pattern.as_str().into()],
+    )?;
     let users = conn.query(
         &format!(
-            "SELECT {} FROM users u WHERE {filter}{active} ORDER BY {} LIMIT $3 OFFSET $4",
+            "SELECT {} FROM users u WHERE {filter}{active} ORDER BY {} LIMIT $4 OFFSET $5",
             user_cols!("u"),
             order_sql(q.order)
         ),
-        &[app.0.into(), except.into(), q.limit.into(), q.offset.into()],
+        &[app.0.into(), except.into(), pattern.as_str().into(), q.limit.into(), q.offset.into()],
         one,
     )?;
     Ok((users, total))

@@ -186,7 +186,10 @@ fn update(t: &TapTalk, session: &ClientSession, data: Params) -> BoxFuture<'stat
         let body = decrypt_lenient(&data.opt_str("body", "body").ok().flatten().unwrap_or_default(), &local_id);
         let payload = data.opt_str("data", "data").ok().flatten().map(|d| decrypt_lenient(&d, &local_id));
         let quote = data.raw("quote").map(|q| quote_text(Some(q), &local_id));
-        t.core.edit_message(app, user, id, Edit { body, data: payload, quote }).map(|r| r.map(drop)).boxed()
+        t.core
+            .edit_message(app, user, id, Edit { body, data: payload, quote, extras: None })
+            .map(|r| r.map(drop))
+            .boxed()
     } else if flag("isRead") || flag("isDelivered") {
         let kind = if flag("isRead") { ReceiptKind::Read } else { ReceiptKind::Delivered };
         t.core.mark_messages(app, user, vec![id], kind).map(|r| r.map(drop)).boxed()

@@ -252,6 +252,12 @@ impl Core {
             .await
     }
 
+    /// The newest change id, and the id up to which old changes were purged: a reader
+    /// starting from a cursor at or above the second misses nothing.
+    pub async fn log_bounds(&self) -> Result<(ChangeId, ChangeId), Error> {
+        self.store().read(|c| Ok((ChangeId(palaver_store::repo::current_seq(c)?), purged_upto(c)?))).await
+    }
+
     /// Deletes changes older than the retention, a small batch per transaction, and notes
     /// how far it got (device catch-up falls back to plain history before that point).
     pub async fn purge_changes(&self) -> Result<usize, Error> {

@@ -32,7 +32,9 @@ pub use devices::PushToken;
 pub use files::{OpenedFile, Upload, Uploaded};
 pub use logins::{Account, PasswordLogin};
 pub use membership::MembershipChange;
-pub use messages::{Author, Content, Destination, Draft, Edit, HistoryEntry, Post, Posted, SystemDraft};
+pub use messages::{
+    Author, Content, Destination, Draft, Edit, HistoryEntry, MessageReceipts, Post, Posted, SystemDraft,
+};
 pub use rate::{Quota, RateLimits, RateOverrides, Rated};
 pub use rooms::{EnsureRoom, EnsuredRoom, KindRule, NewRoom, RoomPatch};
 pub use sessions::{ClientSession, IssuedTokens};

@@ -1,13 +1,17 @@
 //! Live connections, presence and typing: a user's first connection announces it online to
 //! everyone who shares a room with it, its last one announces it offline; typing is relayed
-//! to a room's other participants. None of it is stored in the change log: it is not state.
+//! to a room's other participants, and a client's custom room events to all of them. None of
+//! it is stored in the change log: it is not state.
 
 use crate::Core;
 use crate::lookup::{live_user_by_id, member_room};
 use crate::realtime::Connection;
-use palaver_domain::{AppId, Error, Event, RoomRef, User, UserId, time::now_ms};
+use palaver_domain::{AppId, Error, Event, Field, Invalid, RoomRef, User, UserId, time::now_ms};
 use palaver_store::repo::{participants, users};
 use std::sync::Arc;
+
+/// Largest custom room event passed on.
+const MAX_SIGNAL_BYTES: usize = 16 * 1024;
 
 impl Core {
     /// Registers a live connection with the hub.
@@ -70,6 +74,25 @@ impl Core {
             })
             .await?;
         self.router().publish(Event::Typing { room, user, typing, recipients }).await;
+        Ok(())
+    }
+
+    /// Passes a participant's own event (JSON text) on to everyone in the room, itself
+    /// included; nothing is stored. Counted like typing.
+    pub async fn room_signal(&self, app: AppId, user: UserId, room: RoomRef, data: String) -> Result<(), Error> {
+        if data.len() > MAX_SIGNAL_BYTES {
+            return Err(Error::invalid(Field::Extras, Invalid::TooLarge { max_bytes: MAX_SIGNAL_BYTES as u64 }));
+        }
+        self.rates().user(app, user, crate::Rated::Typing)?;
+        let (room, user, recipients) = self
+            .store()
+            .read(move |c| {
+                let room = member_room(c, app, user, &room)?;
+                let who = live_user_by_id(c, app, user)?;
+                Ok::<_, Error>((room.clone(), who, participants::recipients(c, room.id)?))
+            })
+            .await?;
+        self.router().publish(Event::RoomSignal { room, user, data, recipients }).await;
         Ok(())
     }
 }

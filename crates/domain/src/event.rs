@@ -60,6 +60,18 @@ pub enum Event {
         /// The other participants.
         recipients: Vec<UserId>,
     },
+    /// A client's own event in a room (Qiscus custom events): passed on to the room's
+    /// participants as it is, never stored.
+    RoomSignal {
+        /// The room.
+        room: Room,
+        /// Who sent it.
+        user: User,
+        /// What it carries (JSON text, as the client sent it).
+        data: String,
+        /// The room's participants, the sender included.
+        recipients: Vec<UserId>,
+    },
     /// A user came online or went offline.
     Presence {
         /// The user.
@@ -78,7 +90,7 @@ impl Event {
     pub fn app(&self) -> AppId {
         match self {
             Event::Committed { change, .. } => change.app,
-            Event::Typing { room, .. } => room.app,
+            Event::Typing { room, .. } | Event::RoomSignal { room, .. } => room.app,
             Event::Presence { user, .. } => user.app,
         }
     }
@@ -88,6 +100,7 @@ impl Event {
         match self {
             Event::Committed { recipients, .. }
             | Event::Typing { recipients, .. }
+            | Event::RoomSignal { recipients, .. }
             | Event::Presence { recipients, .. } => recipients,
         }
     }

@@ -8,6 +8,7 @@ mod receipts;
 
 pub use edit::Edit;
 pub use history::HistoryEntry;
+pub use receipts::MessageReceipts;
 
 use crate::changes::record_as;
 use crate::lookup::{live_room, live_user, live_users, member_room, room_message};

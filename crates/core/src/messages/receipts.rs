@@ -6,8 +6,8 @@ use crate::changes::record;
 use crate::lookup::{live_user_by_id, with_context};
 use crate::{Core, Rated};
 use futures_util::future::Either;
-use palaver_domain::{AppId, ChangeKind, Error, MessageId, Receipt, ReceiptKind, UserId, time::now_ms};
-use palaver_store::repo::{messages, participants};
+use palaver_domain::{AppId, ChangeKind, Entity, Error, MessageId, Receipt, ReceiptKind, UserId, time::now_ms};
+use palaver_store::repo::{messages, participants, users};
 use std::collections::BTreeMap;
 
 impl Core {
@@ -74,5 +74,48 @@ impl Core {
             }
             Ok(changed)
         }))
+    }
+}
+
+/// Who of a message's room has read it, who has only received it, and who neither: the
+/// sender is in none.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MessageReceipts {
+    /// The message with its context.
+    pub item: palaver_domain::RoomMessage,
+    /// Participants who read it.
+    pub read_by: Vec<palaver_domain::User>,
+    /// Participants who received it and have not read it.
+    pub delivered_to: Vec<palaver_domain::User>,
+    /// Participants who have not received it.
+    pub pending: Vec<palaver_domain::User>,
+}
+
+impl Core {
+    /// Where a message stands with each participant of its room, as a participant `user`
+    /// asks.
+    pub async fn message_receipts(&self, app: AppId, user: UserId, id: MessageId) -> Result<MessageReceipts, Error> {
+        self.store()
+            .read(move |c| {
+                let message = visible_messages(c, app, user, &[id])?.pop().ok_or(Error::NotFound(Entity::Message))?;
+                let pointers = participants::all_pointers(c, message.room)?;
+                let ids: Vec<UserId> = pointers.iter().map(|(u, _)| *u).collect();
+                let people: std::collections::HashMap<UserId, palaver_domain::User> =
+                    users::by_ids(c, app, &ids)?.into_iter().map(|u| (u.id, u)).collect();
+                let item = with_context(c, app, vec![message])?.pop().ok_or(Error::NotFound(Entity::Message))?;
+                let mut r = MessageReceipts { item, read_by: vec![], delivered_to: vec![], pending: vec![] };
+                for (u, p) in pointers {
+                    let Some(person) = people.get(&u).filter(|_| u != r.item.message.sender).cloned() else { continue };
+                    if p.read >= id.0 {
+                        r.read_by.push(person);
+                    } else if p.delivered >= id.0 {
+                        r.delivered_to.push(person);
+                    } else {
+                        r.pending.push(person);
+                    }
+                }
+                Ok(r)
+            })
+            .await
     }
 }

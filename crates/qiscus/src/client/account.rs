@@ -79,21 +79,26 @@ pub async fn login_or_register(State(q): State<Qiscus>, call: AppCall) -> ApiRes
         palaver_domain::Error::Unauthorized(_) => ApiError::unauthorized("Wrong password for this user"),
         e => e.into(),
     })?;
-    let last = q.core.latest_message_id(acc.user.id).await?;
-    Ok(Reply(json!({"user": account(&acc.user, &acc.token, last.0, &call.app_code)})))
+    Ok(Reply(json!({"user": account(&acc.user, &acc.token, cursors(&q, &acc.user).await?, &call.app_code)})))
+}
+
+/// Where a device of `user` starts syncing from: the newest comment of its rooms, and the
+/// newest change.
+async fn cursors(q: &Qiscus, user: &palaver_domain::User) -> Result<(i64, i64), ApiError> {
+    let last_comment = q.core.latest_message_id(user.id).await?;
+    let (last_change, _) = q.core.log_bounds().await?;
+    Ok((last_comment.0, last_change.0))
 }
 
 /// The answer of a login: the user's account with its token (issued now if it has none).
 pub(super) async fn account_answer(q: &Qiscus, user: &palaver_domain::User, app_code: &str) -> ApiResult<Value> {
     let token = q.core.user_token(user.app, palaver_domain::UserRef::Id(user.id)).await?;
-    let last = q.core.latest_message_id(user.id).await?;
-    Ok(Reply(json!({"user": account(user, &token, last.0, app_code)})))
+    Ok(Reply(json!({"user": account(user, &token, cursors(q, user).await?, app_code)})))
 }
 
 /// `my_profile` GET: the caller's account.
 pub async fn my_profile(State(q): State<Qiscus>, call: UserCall) -> ApiResult<Value> {
-    let last = q.core.latest_message_id(call.user.id).await?;
-    Ok(Reply(json!({"user": account(&call.user, &call.token, last.0, &call.app_code)})))
+    Ok(Reply(json!({"user": account(&call.user, &call.token, cursors(&q, &call.user).await?, &call.app_code)})))
 }
 
 /// `my_profile` PATCH: changes the caller's name, avatar or extras.
@@ -107,6 +112,5 @@ pub async fn update_profile(State(q): State<Qiscus>, call: UserCall) -> ApiResul
         password: None,
     };
     let (user, _) = q.core.upsert_user(call.app, upsert).await?;
-    let last = q.core.latest_message_id(user.id).await?;
-    Ok(Reply(json!({"user": account(&user, &call.token, last.0, &call.app_code)})))
+    Ok(Reply(json!({"user": account(&user, &call.token, cursors(&q, &user).await?, &call.app_code)})))
 }

@@ -1,12 +1,12 @@
 //! Comments as a user sends and reads them: `post_comment`, `load_comments`,
-//! `update_comment_status`, `sync`.
+//! `update_comment_status`, `sync`, `comment_receipt`.
 
 use super::UserCall;
 use crate::Qiscus;
 use crate::envelope::{ApiError, ApiResult, Reply};
 use crate::params::required;
 use crate::validate;
-use crate::wire::client::comment;
+use crate::wire::client::{comment, participant};
 use axum::extract::State;
 use palaver_core::{Author, Content, Destination, Draft, Post};
 use palaver_domain::limits::MAX_BODY_CHARS;
@@ -129,5 +129,22 @@ pub async fn sync(State(q): State<Qiscus>, call: UserCall) -> ApiResult<Value> {
     Ok(Reply(json!({
         "comments": comments,
         "meta": {"last_received_comment_id": last, "need_clear": false},
+    })))
+}
+
+/// `comment_receipt`: where a comment stands with each other participant: who read it, who
+/// only received it, who neither.
+pub async fn comment_receipt(State(q): State<Qiscus>, call: UserCall) -> ApiResult<Value> {
+    let id = comment_id(&call.params, "comment_id")?;
+    if id.0 == 0 {
+        return Err(required("comment_id"));
+    }
+    let r = q.core.message_receipts(call.app, call.user.id, id).await?;
+    let people = |list: &[palaver_domain::User]| list.iter().map(participant).collect::<Vec<_>>();
+    Ok(Reply(json!({
+        "comment": comment(&r.item, 0, call.user.id),
+        "read_by": people(&r.read_by),
+        "delivered_to": people(&r.delivered_to),
+        "pending": people(&r.pending),
     })))
 }

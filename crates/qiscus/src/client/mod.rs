@@ -8,6 +8,7 @@ mod account;
 mod comments;
 mod devices;
 mod edits;
+mod events;
 mod groups;
 mod identity;
 mod rooms;
@@ -64,7 +65,9 @@ pub fn routes() -> Router<Qiscus> {
             .route(&r("post_comment"), post(comments::post_comment))
             .route(&r("load_comments"), get(comments::load_comments))
             .route(&r("update_comment_status"), post(comments::update_comment_status))
+            .route(&r("comment_receipt"), get(comments::comment_receipt))
             .route(&r("sync"), get(comments::sync))
+            .route(&r("sync_event"), get(events::sync_event))
             .route(&r("update_message"), post(edits::update_message))
             .route(&r("delete_messages"), delete(edits::delete_messages).post(edits::delete_messages))
             .route(&r("get_user_list"), get(users::get_user_list))

@@ -1,14 +1,13 @@
-//! Turns log events into what an MQTT connection publishes: a topic and a payload, in a frame
-//! the connection reads back (it puts its own token in front of token topics and publishes
-//! only what its subscriptions match).
+//! Turns log events into what an MQTT connection publishes: topics and payloads, in a frame
+//! the connection reads back (it puts its own token or app id in front of the topics that
+//! need them, and publishes only what its subscriptions match).
 
-use crate::wire::client::comment;
+use crate::wire::client::{self, comment};
 use bytes::{BufMut, Bytes, BytesMut};
 use palaver_core::realtime::Renderer;
 use palaver_domain::{ChangeKind, Event, MemberChange, ReceiptKind, RoomType, UserId};
-use serde_json::json;
 
-/// How a frame names its topic.
+/// How a frame entry names its topic.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
 pub enum Kind {
@@ -18,29 +17,46 @@ pub enum Kind {
     Whole = 1,
     /// Not a publish: the viewer left the room named, so its room subscriptions end.
     LeftRoom = 2,
+    /// The topic is `<app id>/` and this suffix (a channel's `<unique id>/c`).
+    App = 3,
 }
 
-/// A frame: kind, topic length (2 bytes), topic, payload.
-pub fn frame(kind: Kind, topic: &str, payload: &[u8]) -> Bytes {
-    let mut b = BytesMut::with_capacity(3 + topic.len() + payload.len());
+/// Appends a frame entry: kind, topic length (2 bytes), topic, payload length (4 bytes),
+/// payload. A frame holds one entry or several (a channel message goes to two topics).
+pub fn entry(b: &mut BytesMut, kind: Kind, topic: &str, payload: &[u8]) {
     b.put_u8(kind as u8);
     b.put_u16(topic.len() as u16);
     b.put_slice(topic.as_bytes());
+    b.put_u32(payload.len() as u32);
     b.put_slice(payload);
+}
+
+/// A frame of one entry.
+pub fn frame(kind: Kind, topic: &str, payload: &[u8]) -> Bytes {
+    let mut b = BytesMut::with_capacity(7 + topic.len() + payload.len());
+    entry(&mut b, kind, topic, payload);
     b.freeze()
 }
 
-/// Reads a frame back.
-pub fn unframe(b: &Bytes) -> Option<(Kind, &str, Bytes)> {
-    let kind = match *b.first()? {
-        0 => Kind::Token,
-        1 => Kind::Whole,
-        2 => Kind::LeftRoom,
-        _ => return None,
-    };
-    let len = u16::from_be_bytes([*b.get(1)?, *b.get(2)?]) as usize;
-    let topic = std::str::from_utf8(b.get(3..3 + len)?).ok()?;
-    Some((kind, topic, b.slice(3 + len..)))
+/// Reads a frame's entries back; stops at anything malformed.
+pub fn entries(b: &Bytes) -> impl Iterator<Item = (Kind, &str, Bytes)> {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let kind = match *b.get(at)? {
+            0 => Kind::Token,
+            1 => Kind::Whole,
+            2 => Kind::LeftRoom,
+            3 => Kind::App,
+            _ => return None,
+        };
+        let len = u16::from_be_bytes([*b.get(at + 1)?, *b.get(at + 2)?]) as usize;
+        let topic = std::str::from_utf8(b.get(at + 3..at + 3 + len)?).ok()?;
+        let p = at + 3 + len;
+        let plen = u32::from_be_bytes(b.get(p..p + 4)?.try_into().ok()?) as usize;
+        let payload = b.slice(p + 4..(p + 4 + plen).min(b.len()));
+        at = p + 4 + plen;
+        Some((kind, topic, payload))
+    })
 }
 
 /// The Qiscus face's renderer for MQTT connections.
@@ -51,26 +67,19 @@ impl Renderer for MqttRenderer {
         match event {
             Event::Committed { change, .. } => match &change.kind {
                 ChangeKind::MessageCreated { item, .. } if !item.message.is_hidden => {
-                    Some(frame(Kind::Token, "c", comment(item, 0, viewer).to_string().as_bytes()))
+                    let json = comment(item, 0, viewer).to_string();
+                    let mut b = BytesMut::with_capacity(2 * json.len() + 64);
+                    entry(&mut b, Kind::Token, "c", json.as_bytes());
+                    if let (RoomType::Channel, Some(unique_id)) = (item.room.kind, &item.room.external_id) {
+                        entry(&mut b, Kind::App, &format!("{unique_id}/c"), json.as_bytes());
+                    }
+                    Some(b.freeze())
                 }
                 ChangeKind::MessageEdited { item } => {
                     Some(frame(Kind::Token, "update", comment(item, 0, viewer).to_string().as_bytes()))
                 }
-                ChangeKind::MessageDeleted { item } => {
-                    let m = &item.message;
-                    let event = json!({
-                        "id": change.id.0,
-                        "timestamp": change.at.saturating_mul(1_000_000),
-                        "action_topic": "delete_message",
-                        "payload": {
-                            "actor": {"id": item.sender.id.0, "email": item.sender.external_id, "name": item.sender.fullname},
-                            "data": {
-                                "deleted_messages": [{"room_id": m.room.0.to_string(), "message_unique_ids": [m.local_id]}],
-                                "is_hard_delete": false,
-                            },
-                        },
-                    });
-                    Some(frame(Kind::Token, "n", event.to_string().as_bytes()))
+                ChangeKind::MessageDeleted { .. } => {
+                    Some(frame(Kind::Token, "n", client::event(change)?.to_string().as_bytes()))
                 }
                 ChangeKind::Receipt(r) => {
                     let what = if r.kind == ReceiptKind::Read { "r" } else { "d" };
@@ -87,6 +96,9 @@ impl Renderer for MqttRenderer {
             Event::Typing { room, user, typing, .. } => {
                 let topic = format!("r/{0}/{0}/{1}/t", room.id.0, user.external_id);
                 Some(frame(Kind::Whole, &topic, if *typing { b"1" } else { b"0" }))
+            }
+            Event::RoomSignal { room, data, .. } => {
+                Some(frame(Kind::Whole, &format!("r/{0}/{0}/e", room.id.0), data.as_bytes()))
             }
             Event::Presence { user, online, last_active, .. } => {
                 let topic = format!("u/{}/s", user.external_id);

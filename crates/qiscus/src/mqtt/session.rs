@@ -2,7 +2,7 @@
 //! transport, silence past the keepalive, or the end of the user's token.
 
 use super::link::Link;
-use super::render::{Kind, unframe};
+use super::render::{Kind, entries};
 use super::topics::{self, Topic};
 use super::{CONNECT_TIMEOUT_MS, MAX_INCOMING_PACKET, MAX_INFLIGHT, MAX_OUTGOING_PACKET, MAX_SUBSCRIPTIONS};
 use crate::Qiscus;
@@ -41,6 +41,9 @@ struct Session {
     user: Option<(User, String)>,
     /// The hub registration, once the user is known.
     conn: Option<Arc<Connection>>,
+    /// The Qiscus app id the client named in a channel subscription (channel topics start
+    /// with it).
+    app_code: Option<String>,
     /// Accepted subscription filters and their granted QoS.
     filters: Vec<(String, QoS)>,
     next_pkid: u16,
@@ -95,6 +98,7 @@ pub async fn run(q: Qiscus, mut link: Link, peer: Option<IpAddr>) {
         will: connect.last_will,
         user: None,
         conn: None,
+        app_code: None,
         filters: Vec::new(),
         next_pkid: 1,
         inflight: HashSet::new(),
@@ -232,6 +236,20 @@ impl Session {
                 },
                 None => false,
             },
+            Some(Topic::Channel { app, unique_id }) => {
+                let Some((me, _)) = &self.user else { return false };
+                if self.app_code.as_deref().is_some_and(|known| known != app)
+                    || self.q.core.app_of_key(crate::SECRET.name, app).await != Some(me.app)
+                {
+                    return false;
+                }
+                let Ok(id) = palaver_domain::ExternalId::parse(unique_id) else { return false };
+                let member = self.q.core.member_room(me.app, me.id, RoomRef::External(id)).await.is_ok();
+                if member {
+                    self.app_code = Some(app.to_string());
+                }
+                member
+            }
             None => false,
         }
     }
@@ -279,8 +297,9 @@ impl Session {
         encode(Packet::Publish(p), out);
     }
 
-    /// Acts on a client's publish if it may make it: its own typing. Its own presence is
-    /// accepted (the connection itself is the presence), anything else is dropped.
+    /// Acts on a client's publish if it may make it: its own typing, and custom events in its
+    /// rooms. Its own presence is accepted (the connection itself is the presence), anything
+    /// else is dropped.
     async fn accept_publish(&self, p: &Publish) {
         let Some((me, _)) = &self.user else { return };
         match topics::parse(&p.topic) {
@@ -289,14 +308,17 @@ impl Session {
                 let _ = self.q.core.typing(me.app, me.id, RoomRef::Id(room), typing).await;
             }
             Some(Topic::Presence(user)) if user == me.external_id => {}
+            Some(Topic::Room { room, user: None, what: "e" }) => {
+                let Ok(data) = std::str::from_utf8(&p.payload) else { return };
+                let _ = self.q.core.room_signal(me.app, me.id, RoomRef::Id(room), data.to_string()).await;
+            }
             _ => tracing::debug!(user = %me.id, "dropping a publish the client may not make"),
         }
     }
 
     /// Publishes the frames its subscriptions match; false if the client stopped acknowledging.
     fn publish_frames(&mut self, frames: &[Frame], out: &mut BytesMut) -> bool {
-        for f in frames {
-            let Some((kind, topic, payload)) = unframe(&f.bytes) else { continue };
+        for (kind, topic, payload) in frames.iter().flat_map(|f| entries(&f.bytes)) {
             let topic = match kind {
                 Kind::LeftRoom => {
                     let room = topic.to_string();
@@ -307,6 +329,10 @@ impl Session {
                 }
                 Kind::Token => match &self.user {
                     Some((_, token)) => format!("{token}/{topic}"),
+                    None => continue,
+                },
+                Kind::App => match &self.app_code {
+                    Some(app) => format!("{app}/{topic}"),
                     None => continue,
                 },
                 Kind::Whole => topic.to_string(),

@@ -22,6 +22,13 @@ pub enum Topic<'a> {
     },
     /// `u/<user>/s`: a user's presence.
     Presence(&'a str),
+    /// `<app id>/<unique id>/c`: a channel's messages.
+    Channel {
+        /// The Qiscus app id.
+        app: &'a str,
+        /// The channel's unique id.
+        unique_id: &'a str,
+    },
 }
 
 /// Reads a topic or filter; `None` for anything the SDKs do not use (such filters are refused,
@@ -39,6 +46,9 @@ pub fn parse(topic: &str) -> Option<Topic<'_>> {
                 return None;
             }
             Some(Topic::Room { room: room_id(room)?, user, what })
+        }
+        [app, unique_id, "c"] if plain(app) && plain(unique_id) && !matches!(*app, "r" | "u") => {
+            Some(Topic::Channel { app, unique_id })
         }
         [token, rest] if plain(token) && token.len() >= 16 && matches!(*rest, "c" | "n" | "update" | "+" | "#") => {
             Some(Topic::Token(token))
@@ -86,11 +96,24 @@ mod tests {
         assert_eq!(parse("r/12/typing"), Some(Topic::Room { room: RoomId(12), user: None, what: "typing" }));
         assert_eq!(parse("r/12/12/e"), Some(Topic::Room { room: RoomId(12), user: None, what: "e" }));
         assert_eq!(parse("u/bob@x.com/s"), Some(Topic::Presence("bob@x.com")));
+        assert_eq!(parse("app-1a2b3c/news/c"), Some(Topic::Channel { app: "app-1a2b3c", unique_id: "news" }));
     }
 
     #[test]
     fn other_topics_and_stray_wildcards_are_not() {
-        for t in ["#", "+/c", "u/+/s", "r/+/+/+/t", "r/1/2/bob/t", "r/x/x/bob/t", "short/c", "r/0/0/a/t", "a/b/c/d"] {
+        for t in [
+            "#",
+            "+/c",
+            "u/+/s",
+            "app/+/c",
+            "r/x/c",
+            "r/+/+/+/t",
+            "r/1/2/bob/t",
+            "r/x/x/bob/t",
+            "short/c",
+            "r/0/0/a/t",
+            "a/b/c/d",
+        ] {
             assert_eq!(parse(t), None, "{t}");
         }
     }

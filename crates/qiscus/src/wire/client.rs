@@ -9,9 +9,10 @@ use palaver_domain::{Room, RoomMessage, RoomType, User};
 use serde_json::{Value, json};
 
 /// The logged-in user as `login_or_register`, `verify_identity_token` and `my_profile` show
-/// it. Tokens do not expire (`token_expires_at` null keeps the SDK from refreshing on a
+/// it, with the cursors a device starts syncing from (the newest comment and change ids). Tokens do not expire (`token_expires_at` null keeps the SDK from refreshing on a
 /// timer), so the refresh token is empty.
-pub fn account(u: &User, token: &str, last_comment_id: i64, app_code: &str) -> Value {
+pub fn account(u: &User, token: &str, cursors: (i64, i64), app_code: &str) -> Value {
+    let (last_comment_id, last_event_id) = cursors;
     json!({
         "id": u.id.0,
         "id_str": u.id.0.to_string(),
@@ -25,7 +26,7 @@ pub fn account(u: &User, token: &str, last_comment_id: i64, app_code: &str) -> V
         "token_expires_at": null,
         "last_comment_id": last_comment_id,
         "last_comment_id_str": last_comment_id.to_string(),
-        "last_sync_event_id": 0,
+        "last_sync_event_id": last_event_id,
         "pn_android_configured": false,
         "pn_ios_configured": false,
         "rtKey": "",
@@ -161,4 +162,39 @@ pub fn room(r: &Room, view: RoomView<'_>) -> Value {
         room["participants"] = Value::Array(p);
     }
     room
+}
+
+/// A change as the client API's events show it (`sync_event`, MQTT `<token>/n`): receipts as
+/// `read` / `delivered`, deletions for everyone as `delete_message`, and a cleared room as
+/// `clear_room`; other changes have no event.
+pub fn event(change: &palaver_domain::Change) -> Option<Value> {
+    use palaver_domain::{ChangeKind, ReceiptKind};
+    let (actor, topic, data) = match &change.kind {
+        ChangeKind::Receipt(r) => {
+            let topic = if r.kind == ReceiptKind::Read { "read" } else { "delivered" };
+            let data = json!({
+                "comment_id": r.upto.0,
+                "comment_unique_id": r.upto_local_id,
+                "email": r.reader_external_id,
+                "room_id": r.room.0,
+            });
+            (json!({"id": r.reader.0, "email": r.reader_external_id, "name": ""}), topic, data)
+        }
+        ChangeKind::MessageDeleted { item } => {
+            let m = &item.message;
+            let data = json!({
+                "deleted_messages": [{"room_id": m.room.0.to_string(), "message_unique_ids": [m.local_id]}],
+                "is_hard_delete": false,
+            });
+            let s = &item.sender;
+            (json!({"id": s.id.0, "email": s.external_id, "name": s.fullname}), "delete_message", data)
+        }
+        _ => return None,
+    };
+    Some(json!({
+        "id": change.id.0,
+        "timestamp": change.at.saturating_mul(1_000_000),
+        "action_topic": topic,
+        "payload": {"actor": actor, "data": data},
+    }))
 }

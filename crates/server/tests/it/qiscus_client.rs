@@ -391,3 +391,44 @@ async fn mqtt_over_websocket_answers_with_the_mqtt_subprotocol() {
     let answer = tokio::time::timeout(Duration::from_secs(10), ws.next()).await.unwrap().unwrap().unwrap();
     assert_eq!(answer.into_data().to_vec(), vec![0x20, 2, 0, 0], "CONNACK, accepted");
 }
+
+#[tokio::test]
+async fn channels_and_custom_events_reach_their_members_only() {
+    let app = TestApp::spawn().await;
+    let (alice, bob, eve) =
+        (login(&app, "alice", "Alice").await, login(&app, "bob", "Bob").await, login(&app, "eve", "Eve").await);
+    let (ta, tb, te) =
+        (alice["token"].as_str().unwrap(), bob["token"].as_str().unwrap(), eve["token"].as_str().unwrap());
+    let channel =
+        sdk_ok(&app, "POST", "get_or_create_room_with_unique_id", Some(ta), json!({"unique_id": "news"})).await;
+    sdk_ok(&app, "POST", "get_or_create_room_with_unique_id", Some(tb), json!({"unique_id": "news"})).await;
+    let room = channel["room"]["id"].as_i64().unwrap();
+    let app_id = app.creds.qiscus_app_id.clone();
+
+    let mut b = Mqtt::connect(&app, "app_bob_1").await;
+    assert_eq!(b.subscribe(&format!("{app_id}/news/c")).await, SubscribeReasonCode::Failure, "who is asking?");
+    assert_eq!(b.subscribe(&format!("{tb}/update")).await, GRANTED);
+    assert_eq!(b.subscribe("other-app/news/c").await, SubscribeReasonCode::Failure, "not bob's app");
+    assert_eq!(b.subscribe(&format!("{app_id}/news/c")).await, GRANTED);
+    assert_eq!(b.subscribe(&format!("r/{room}/{room}/e")).await, GRANTED);
+    let mut e = Mqtt::connect(&app, "app_eve_1").await;
+    assert_eq!(e.subscribe(&format!("{te}/c")).await, GRANTED);
+    assert_eq!(e.subscribe(&format!("{app_id}/news/c")).await, SubscribeReasonCode::Failure, "eve has not joined");
+    assert_eq!(e.subscribe(&format!("r/{room}/{room}/e")).await, SubscribeReasonCode::Failure);
+
+    sdk_ok(&app, "POST", "post_comment", Some(ta), json!({"comment": "extra!", "topic_id": room})).await;
+    let (topic, payload) = b.publish().await;
+    assert_eq!(topic, format!("{app_id}/news/c"));
+    assert_eq!(serde_json::from_str::<Value>(&payload).unwrap()["is_public_channel"], true);
+
+    // A custom event from a member reaches every member's room subscription, not eve; a
+    // stranger's publish goes nowhere.
+    let mut a = Mqtt::connect(&app, "app_alice_1").await;
+    assert_eq!(a.subscribe(&format!("{ta}/c")).await, GRANTED);
+    let event = r#"{"sender":"alice","data":{"kind":"poll"}}"#;
+    a.client.publish(format!("r/{room}/{room}/e"), QoS::AtMostOnce, false, event).await.unwrap();
+    assert_eq!(b.publish().await, (format!("r/{room}/{room}/e"), event.to_string()));
+    e.client.publish(format!("r/{room}/{room}/e"), QoS::AtMostOnce, false, "{}").await.unwrap();
+    b.quiet().await;
+    e.quiet().await;
+}

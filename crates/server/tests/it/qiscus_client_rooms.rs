@@ -228,3 +228,58 @@ async fn comments_are_edited_and_deleted_by_their_unique_id() {
         vec!["second", "u1"]
     );
 }
+
+#[tokio::test]
+async fn receipts_and_deletions_come_back_as_events_and_per_comment_receipts() {
+    let app = TestApp::spawn().await;
+    let (a, b, c) =
+        (login(&app, "alice", "Alice").await, login(&app, "bob", "Bob").await, login(&app, "carol", "Carol").await);
+    let (ta, tb) = (token(&a), token(&b));
+    let start = a["last_sync_event_id"].as_i64().expect("an event cursor");
+    let group =
+        sdk_ok(&app, "POST", "create_room", Some(&ta), json!({"name": "G", "participants": ["bob", "carol"]})).await;
+    let room = group["room"]["id"].as_i64().unwrap();
+    let posted = sdk_ok(
+        &app,
+        "POST",
+        "post_comment",
+        Some(&ta),
+        json!({"comment": "hey", "topic_id": room, "unique_temp_id": "k1"}),
+    )
+    .await;
+    let id = posted["comment"]["id"].as_i64().unwrap();
+    sdk_ok(&app, "POST", "update_comment_status", Some(&tb), json!({"room_id": room, "last_comment_read_id": id}))
+        .await;
+    sdk_ok(
+        &app,
+        "POST",
+        "update_comment_status",
+        Some(&token(&c)),
+        json!({"room_id": room, "last_comment_received_id": id}),
+    )
+    .await;
+
+    let r = sdk_ok(&app, "GET", "comment_receipt", Some(&ta), json!({"comment_id": id})).await;
+    let names =
+        |k: &str| r[k].as_array().unwrap().iter().map(|u| u["email"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        (names("read_by"), names("delivered_to"), names("pending")),
+        (vec!["bob".to_string()], vec!["carol".to_string()], vec![])
+    );
+
+    sdk_ok(&app, "DELETE", "delete_messages", Some(&ta), json!({"unique_ids": ["k1"]})).await;
+    let a_events = sdk(&app, "GET", "sync_event", Some(&ta), json!({"start_event_id": start})).await;
+    assert_eq!(a_events.http, 200);
+    assert_eq!(a_events.body["is_start_event_id_found"], true);
+    let events = a_events.body["events"].as_array().expect("events at the top level");
+    let topics: Vec<&str> = events.iter().map(|e| e["action_topic"].as_str().unwrap()).collect();
+    assert_eq!(topics, vec!["read", "delivered", "delete_message"], "{events:?}");
+    assert_eq!(
+        (events[0]["payload"]["data"]["email"].as_str(), events[0]["payload"]["data"]["comment_id"].as_i64()),
+        (Some("bob"), Some(id))
+    );
+    assert_eq!(events[2]["payload"]["data"]["deleted_messages"][0]["message_unique_ids"], json!(["k1"]));
+    let last = events[2]["id"].as_i64().unwrap();
+    let none = sdk(&app, "GET", "sync_event", Some(&ta), json!({"start_event_id": last})).await;
+    assert_eq!(none.body["events"], json!([]));
+}

@@ -157,6 +157,15 @@ pub fn pointers(conn: &mut dyn Conn, room: RoomId, user: UserId) -> DbResult<Opt
     )
 }
 
+/// Every member's pointers in `room`, in joining order.
+pub fn all_pointers(conn: &mut dyn Conn, room: RoomId) -> DbResult<Vec<(UserId, Pointers)>> {
+    conn.query(
+        "SELECT user_id, last_read_id, last_delivered_id FROM participants WHERE room_id = $1 ORDER BY joined, user_id",
+        &[room.0.into()],
+        |r| Ok((UserId(r.int(0)?), Pointers { read: r.int(1)?, delivered: r.int(2)? })),
+    )
+}
+
 /// Moves a member's pointers forward (never back); reading implies receiving.
 /// Returns the pointers before and after.
 pub fn advance(

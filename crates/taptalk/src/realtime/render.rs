@@ -89,6 +89,8 @@ impl Renderer for TapTalkRenderer {
                 "user/status",
                 json!({"user": UserDto::new(user, *online, false), "isOnline": online, "lastActive": last_active}),
             ),
+            // TapTalk has no custom room events.
+            Event::RoomSignal { .. } => None,
         }
     }
 }

@@ -90,6 +90,56 @@ impl Api {
         self.post(path, &[("App-Key", &self.creds.app_key), ("Authorization", &bearer)], body.to_string()).await
     }
 
+    /// Registers the Qiscus user `id` (if new) and returns its token, through the Server REST
+    /// API (no password: nothing slow to hash).
+    pub async fn qiscus_token(&self, id: &str) -> Result<String, String> {
+        let headers = [
+            ("QISCUS-SDK-APP-ID", self.creds.qiscus_app_id.as_str()),
+            ("QISCUS-SDK-SECRET", self.creds.qiscus_secret.as_str()),
+        ];
+        let body = json!({"user_id": id, "username": id}).to_string();
+        self.qiscus(&format!("{}/api/v2.1/rest/login_or_register", self.base), &headers, body).await?;
+        let r = self
+            .qiscus(
+                &format!("{}/api/v2.1/rest/get_user_token", self.base),
+                &headers,
+                json!({"user_id": id}).to_string(),
+            )
+            .await?;
+        Ok(r["token"].as_str().unwrap_or_default().to_string())
+    }
+
+    /// Posts a comment as the holder of `token` through the Qiscus client API; checks only
+    /// that it succeeded.
+    pub async fn qiscus_post(&self, token: &str, room: &str, unique_id: &str) -> Result<(), String> {
+        let body =
+            json!({"comment": "benchmark message", "topic_id": room, "unique_temp_id": unique_id, "type": "text"});
+        let req = hyper::Request::post(format!("{}/api/v2/sdk/post_comment", self.base))
+            .header("QISCUS-SDK-APP-ID", &self.creds.qiscus_app_id)
+            .header("QISCUS-SDK-TOKEN", token)
+            .header("Content-Type", "application/json")
+            .body(Full::new(Bytes::from(body.to_string())))
+            .map_err(|e| e.to_string())?;
+        let res = self.http.request(req).await.map_err(|e| e.to_string())?;
+        let ok = res.status() == 200;
+        let _ = res.into_body().collect().await;
+        if ok { Ok(()) } else { Err("post_comment failed".into()) }
+    }
+
+    async fn qiscus(&self, url: &str, headers: &[(&str, &str)], body: String) -> Result<Value, String> {
+        let mut req = hyper::Request::post(url).header("Content-Type", "application/json");
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let res = self.http.request(req.body(Full::new(Bytes::from(body))).map_err(|e| e.to_string())?).await;
+        let bytes = res.map_err(|e| e.to_string())?.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+        let env: Value = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
+        if env["status"] != 200 {
+            return Err(format!("{url}: {env}"));
+        }
+        Ok(env["results"].clone())
+    }
+
     /// The `/connect` path and query for a user, as the web SDK sends it.
     pub fn connect_path(&self, login: &Login) -> String {
         let key: String = self

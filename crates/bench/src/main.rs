@@ -1,9 +1,10 @@
-//! `palaver-bench`: drives a Palaver server over its real protocols (HTTP and the TapTalk
-//! WebSocket) and reports throughput, latency and memory, with the load shape next to each
+//! `palaver-bench`: drives a Palaver server over its real protocols (HTTP, the TapTalk
+//! WebSocket and Qiscus MQTT) and reports throughput, latency and memory, with the load shape next to each
 //! number, as a table and as JSON.
 
 mod api;
 mod load;
+mod mqtt;
 mod reference;
 mod report;
 mod scenarios;
@@ -20,7 +21,8 @@ use std::process::ExitCode;
 #[derive(Parser, Debug)]
 #[command(name = "palaver-bench")]
 struct Args {
-    /// Scenarios to run: idle, direct, fanout, server-api, durable, reference, all.
+    /// Scenarios to run: idle, direct, fanout, server-api, durable, mqtt-idle, mqtt-fanout,
+    /// reference, all.
     #[arg(required = true)]
     scenarios: Vec<String>,
     /// The palaver binary to start for each scenario (a release build for real numbers).
@@ -87,7 +89,7 @@ fn main() -> ExitCode {
 }
 
 fn wanted(args: &Args) -> Vec<String> {
-    let all = ["idle", "direct", "fanout", "server-api", "durable", "reference"];
+    let all = ["idle", "direct", "fanout", "server-api", "durable", "mqtt-idle", "mqtt-fanout", "reference"];
     if args.scenarios.iter().any(|s| s == "all") {
         all.iter().map(|s| s.to_string()).collect()
     } else {
@@ -135,6 +137,15 @@ async fn run(args: Args) -> Result<bool, String> {
                 let server = fresh()?;
                 scenarios::durable::run(&server, if smoke { 20 } else { args.senders }, secs, args.sources, !smoke)
                     .await?
+            }
+            "mqtt-idle" => {
+                let server = fresh()?;
+                scenarios::mqtt::idle(&server, if smoke { 200 } else { args.connections }, args.sources, !smoke).await?
+            }
+            "mqtt-fanout" => {
+                let server = fresh()?;
+                let (rooms, members) = if smoke { (2, 10) } else { (args.rooms, args.members) };
+                scenarios::mqtt::fanout(&server, rooms, members, secs, args.sources, !smoke).await?
             }
             "reference" => {
                 let mut r = reference::run(secs, smoke, args.members).await?;

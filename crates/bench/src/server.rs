@@ -14,12 +14,18 @@ pub struct Creds {
     pub server_key: String,
     /// `App-Key` header value.
     pub app_key: String,
+    /// Qiscus app id.
+    pub qiscus_app_id: String,
+    /// Qiscus secret key.
+    pub qiscus_secret: String,
 }
 
 /// A server to drive.
 pub struct Server {
     /// Where it listens.
     pub addr: SocketAddr,
+    /// Where its MQTT listener listens.
+    pub mqtt: SocketAddr,
     /// The app's credentials.
     pub creds: Creds,
     child: Option<Child>,
@@ -48,10 +54,13 @@ impl Server {
         let creds = Creds {
             server_key: v["server_key"].as_str().unwrap_or_default().to_string(),
             app_key: v["app_key"].as_str().unwrap_or_default().to_string(),
+            qiscus_app_id: v["qiscus_app_id"].as_str().unwrap_or_default().to_string(),
+            qiscus_secret: v["qiscus_secret"].as_str().unwrap_or_default().to_string(),
         };
         let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().map_err(|e| format!("{e}"))?;
+        let mqtt: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().map_err(|e| format!("{e}"))?;
         let child = Command::new(bin)
-            .args(["serve", "--listen", &addr.to_string(), "--mqtt-listen", "off", "--config"])
+            .args(["serve", "--listen", &addr.to_string(), "--mqtt-listen", &mqtt.to_string(), "--config"])
             .arg(dir.join("palaver.toml"))
             .arg("--data-dir")
             .arg(&dir)
@@ -63,7 +72,7 @@ impl Server {
             .stderr(Stdio::inherit())
             .spawn()
             .map_err(|e| format!("cannot start {bin}: {e}"))?;
-        let server = Server { addr, creds, child: Some(child), data_dir: Some(dir) };
+        let server = Server { addr, mqtt, creds, child: Some(child), data_dir: Some(dir) };
         let started = Instant::now();
         while std::net::TcpStream::connect(addr).is_err() {
             if started.elapsed() > Duration::from_secs(30) {

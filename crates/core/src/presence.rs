@@ -6,7 +6,7 @@
 use crate::Core;
 use crate::lookup::{live_user_by_id, member_room};
 use crate::realtime::Connection;
-use palaver_domain::{AppId, Error, Event, Field, Invalid, RoomRef, User, UserId, time::now_ms};
+use palaver_domain::{AppId, Error, Event, Field, Invalid, Room, RoomRef, User, UserId, time::now_ms};
 use palaver_store::repo::{participants, users};
 use std::sync::Arc;
 
@@ -62,18 +62,9 @@ impl Core {
 
     /// Relays that `user` started or stopped typing in a room to its other participants.
     pub async fn typing(&self, app: AppId, user: UserId, room: RoomRef, typing: bool) -> Result<(), Error> {
-        self.rates().user(app, user, crate::Rated::Typing)?;
-        let (room, user, recipients) = self
-            .store()
-            .read(move |c| {
-                let room = member_room(c, app, user, &room)?;
-                let who = live_user_by_id(c, app, user)?;
-                let others: Vec<UserId> =
-                    participants::recipients(c, room.id)?.into_iter().filter(|u| *u != user).collect();
-                Ok::<_, Error>((room, who, others))
-            })
-            .await?;
-        self.router().publish(Event::Typing { room, user, typing, recipients }).await;
+        let (room, who, mut recipients) = self.signalling(app, user, room).await?;
+        recipients.retain(|u| *u != user);
+        self.router().publish(Event::Typing { room, user: who, typing, recipients }).await;
         Ok(())
     }
 
@@ -83,16 +74,22 @@ impl Core {
         if data.len() > MAX_SIGNAL_BYTES {
             return Err(Error::invalid(Field::Extras, Invalid::TooLarge { max_bytes: MAX_SIGNAL_BYTES as u64 }));
         }
+        let (room, who, recipients) = self.signalling(app, user, room).await?;
+        self.router().publish(Event::RoomSignal { room, user: who, data, recipients }).await;
+        Ok(())
+    }
+
+    /// For a live signal from `user` in a room (typing, a custom event): the rate limit, the
+    /// room (the user must be in it), the user, and every participant.
+    async fn signalling(&self, app: AppId, user: UserId, room: RoomRef) -> Result<(Room, User, Vec<UserId>), Error> {
         self.rates().user(app, user, crate::Rated::Typing)?;
-        let (room, user, recipients) = self
-            .store()
+        self.store()
             .read(move |c| {
                 let room = member_room(c, app, user, &room)?;
                 let who = live_user_by_id(c, app, user)?;
-                Ok::<_, Error>((room.clone(), who, participants::recipients(c, room.id)?))
+                let recipients = participants::recipients(c, room.id)?;
+                Ok((room, who, recipients))
             })
-            .await?;
-        self.router().publish(Event::RoomSignal { room, user, data, recipients }).await;
-        Ok(())
+            .await
     }
 }

@@ -95,10 +95,13 @@ impl Application {
 
     /// Serves until `shutdown` completes, drains in-flight requests, closes the database.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()>) {
+        // One set of connection caps for HTTP, WebSockets and MQTT alike.
+        let admission =
+            serve::Admission::new(self.limits.max_connections, self.limits.max_connections_per_ip.unwrap_or(0));
         if let Some(listener) = self.mqtt_listener {
-            mqtt_listener::start(listener, self.core.clone(), self.tls.clone());
+            mqtt_listener::start(listener, self.core.clone(), self.tls.clone(), admission.clone());
         }
-        serve::serve(self.listener, self.router, self.tls, self.limits, shutdown).await;
+        serve::serve(self.listener, self.router, self.tls, self.limits, admission, shutdown).await;
         self.core.close().await;
     }
 }

@@ -4,4 +4,5 @@ pub mod direct;
 pub mod durable;
 pub mod fanout;
 pub mod idle;
+pub mod mqtt;
 pub mod server_api;

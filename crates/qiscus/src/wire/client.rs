@@ -9,18 +9,14 @@ use palaver_domain::{Room, RoomMessage, RoomType, User};
 use serde_json::{Value, json};
 
 /// The logged-in user as `login_or_register`, `verify_identity_token` and `my_profile` show
-/// it, with the cursors a device starts syncing from (the newest comment and change ids). Tokens do not expire (`token_expires_at` null keeps the SDK from refreshing on a
-/// timer), so the refresh token is empty.
+/// it, with the cursors a device starts syncing from (the newest comment and change ids).
+/// Tokens do not expire (`token_expires_at` null keeps the SDK from refreshing on a timer),
+/// so the refresh token is empty.
 pub fn account(u: &User, token: &str, cursors: (i64, i64), app_code: &str) -> Value {
     let (last_comment_id, last_event_id) = cursors;
-    json!({
-        "id": u.id.0,
-        "id_str": u.id.0.to_string(),
-        "email": u.external_id,
-        "username": u.fullname,
-        "avatar_url": u.photo_full,
+    let mut v = participant(u);
+    let extra = json!({
         "avatar": {"avatar": {"url": u.photo_full}},
-        "extras": object_or_empty(&u.extras),
         "token": token,
         "refresh_token": "",
         "token_expires_at": null,
@@ -31,7 +27,11 @@ pub fn account(u: &User, token: &str, cursors: (i64, i64), app_code: &str) -> Va
         "pn_ios_configured": false,
         "rtKey": "",
         "app": {"code": app_code, "id": 0, "id_str": "0", "name": app_code},
-    })
+    });
+    if let (Value::Object(v), Value::Object(extra)) = (&mut v, extra) {
+        v.extend(extra);
+    }
+    v
 }
 
 /// A user as participant lists and `block_user` show it.

@@ -6,7 +6,8 @@ mod admission;
 mod socket;
 
 use crate::faces;
-use admission::{Admission, Ticket, Verdict};
+use admission::Ticket;
+pub use admission::{Admission, Verdict};
 use axum::Router;
 use axum::http::{HeaderValue, Request, header};
 use axum::response::Response;
@@ -144,9 +145,9 @@ pub async fn serve(
     app: Router,
     tls: Option<TlsAcceptor>,
     limits: ConnectionLimits,
+    admission: Arc<Admission>,
     shutdown: impl Future<Output = ()>,
 ) {
-    let admission = Admission::new(limits.max_connections, limits.max_connections_per_ip.unwrap_or(0));
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(limits.idle_timeout).max_buf_size(READ_BUFFER);
     let mut refusals = http1::Builder::new();

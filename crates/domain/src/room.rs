@@ -153,8 +153,9 @@ pub enum RoomRef {
     Personal(UserId, UserId),
     /// The customer's external id.
     External(ExternalId),
-    /// A numeric id when one of that number exists, otherwise an external id: for APIs whose
-    /// one parameter takes either.
+    /// The external id of a live room when one has it, otherwise a numeric id: for APIs whose
+    /// one parameter takes either (an external id that looks like a number keeps naming its
+    /// room after a room of that number exists).
     IdOrExternal(String),
 }
 

@@ -125,3 +125,53 @@ impl Paging {
         (self.page - 1).saturating_mul(self.limit)
     }
 }
+
+/// Days from 1970-01-01 to a proleptic Gregorian date.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// An optional UTC time in Qiscus' form `YYYY-MM-DD hh:mm:ss` (or a bare date, midnight), as
+/// Unix ms.
+pub fn opt_time(p: &Params, name: &str) -> Result<Option<i64>, ApiError> {
+    let Some(text) = p.opt_nonempty(name)? else { return Ok(None) };
+    let bad = || ApiError::bad_request(format!("Param '{name}' must be a time as YYYY-MM-DD hh:mm:ss"));
+    let (date, time) = text.trim().split_once([' ', 'T']).unwrap_or((text.trim(), "00:00:00"));
+    let num = |s: &str| s.parse::<i64>().map_err(|_| bad());
+    let d: Vec<&str> = date.split('-').collect();
+    let t: Vec<&str> = time.trim_end_matches('Z').split(':').collect();
+    let ([y, mo, day], [h, mi, s]) = (d.as_slice(), t.as_slice()) else { return Err(bad()) };
+    let (y, mo, day, h, mi, s) = (num(y)?, num(mo)?, num(day)?, num(h)?, num(mi)?, num(s)?);
+    if !(1..=12).contains(&mo)
+        || !(1..=31).contains(&day)
+        || !(0..24).contains(&h)
+        || !(0..60).contains(&mi)
+        || !(0..61).contains(&s)
+    {
+        return Err(bad());
+    }
+    Ok(Some((days_from_civil(y, mo, day) * 86_400 + h * 3600 + mi * 60 + s) * 1000))
+}
+
+#[cfg(test)]
+mod time_tests {
+    use super::*;
+
+    #[test]
+    fn qiscus_times_read_as_utc_milliseconds() {
+        let p = |v: &str| Params(serde_json::json!({ "t": v }).as_object().unwrap().clone());
+        assert_eq!(opt_time(&p("2018-03-12 08:11:31"), "t").unwrap(), Some(1_520_842_291_000));
+        assert_eq!(opt_time(&p("2000-02-29"), "t").unwrap(), Some(951_782_400_000));
+        assert_eq!(opt_time(&p("1970-01-01 00:00:00"), "t").unwrap(), Some(0));
+        for bad in ["yesterday", "2018-13-01 00:00:00", "2018-03-12 25:00:00", "2018-03"] {
+            assert!(opt_time(&p(bad), "t").is_err(), "{bad}");
+        }
+        assert_eq!(opt_time(&Params::default(), "t").unwrap(), None);
+    }
+}

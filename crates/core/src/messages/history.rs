@@ -2,8 +2,8 @@
 //! latest and unread messages of a user's rooms.
 
 use crate::Core;
-use crate::lookup::{live_room, member_room, with_context};
-use palaver_domain::{AppId, Error, MessageId, RoomMessage, RoomRef, RoomType, UserId};
+use crate::lookup::{live_room, live_user, member_room, with_context};
+use palaver_domain::{AppId, Error, MessageId, RoomMessage, RoomRef, RoomType, User, UserId, UserRef};
 use palaver_store::repo::{self, messages};
 
 /// Most unread messages `latest_and_unread` returns besides each room's last message.
@@ -151,6 +151,59 @@ impl Core {
             .read(move |c| {
                 let rows = messages::created_for_user(c, user, after.0, limit)?;
                 with_context(c, app, rows)
+            })
+            .await
+    }
+
+    /// Up to `limit` visible messages of a room with ids in `first..=last`, newest first, each
+    /// with the visible message before it, as the backend sees them.
+    pub async fn messages_between(
+        &self,
+        app: AppId,
+        room: RoomRef,
+        first: MessageId,
+        last: MessageId,
+        limit: i64,
+    ) -> Result<Vec<HistoryEntry>, Error> {
+        self.store()
+            .read(move |c| {
+                let room = live_room(c, app, &room)?;
+                let rows = messages::visible_between(c, room.id, first, last, limit)?;
+                let before_oldest = match rows.last() {
+                    Some(m) => MessageId(messages::previous_visible_id(c, room.id, m.id)?),
+                    None => MessageId(0),
+                };
+                entries(c, app, rows, before_oldest)
+            })
+            .await
+    }
+
+    /// How many messages the user has not read in all its rooms, counting those created
+    /// within `from..=to` (Unix ms).
+    pub async fn unread_total(&self, app: AppId, user: UserRef, from: i64, to: i64) -> Result<(User, i64), Error> {
+        self.store()
+            .read(move |c| {
+                let user = live_user(c, app, &user)?;
+                let n = messages::unread_total(c, user.id, from, to)?;
+                Ok((user, n))
+            })
+            .await
+    }
+
+    /// A page of the app's users with a message they have not read created within
+    /// `from..=to` (Unix ms), by user id.
+    pub async fn users_with_unread(
+        &self,
+        app: AppId,
+        from: i64,
+        to: i64,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<User>, Error> {
+        self.store()
+            .read(move |c| {
+                let ids = messages::users_with_unread(c, app, from, to, offset, limit)?;
+                Ok(repo::users::by_ids(c, app, &ids)?.into_iter().filter(|u| !u.is_deleted()).collect())
             })
             .await
     }

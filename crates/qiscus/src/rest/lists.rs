@@ -1,4 +1,5 @@
-//! A user's rooms: `get_user_rooms` and `get_unread_count`.
+//! A user's rooms and unread messages: `get_user_rooms`, `get_unread_count`,
+//! `get_unread_users`, `get_user_unread_count`.
 
 use crate::Qiscus;
 use crate::auth::QiscusApp;
@@ -41,4 +42,36 @@ pub async fn get_unread_count(State(q): State<Qiscus>, auth: QiscusApp, p: Param
     let counts: Vec<Value> =
         counts.iter().map(|(room, n)| json!({"room_id": room.id.0.to_string(), "unread_count": n})).collect();
     Ok(Reply(json!({ "unread_counts": counts })))
+}
+
+/// The time window of `start_time` / `end_time` (`YYYY-MM-DD hh:mm:ss`, UTC; open ends when
+/// absent).
+fn window(p: &Params) -> Result<(i64, i64), ApiError> {
+    let from = validate::opt_time(p, "start_time")?.unwrap_or(i64::MIN);
+    let to = validate::opt_time(p, "end_time")?.unwrap_or(i64::MAX);
+    Ok((from, to))
+}
+
+/// `get_unread_users`: a page (`limit` default and most 100) of the ids of users with an
+/// unread message created within the time window, by internal id.
+pub async fn get_unread_users(State(q): State<Qiscus>, auth: QiscusApp, p: Params) -> ApiResult<Value> {
+    let paging = Paging::read(&p, 100, 100)?;
+    let (from, to) = window(&p)?;
+    let users = q.core.users_with_unread(auth.app, from, to, paging.offset(), paging.limit).await?;
+    let ids: Vec<&str> = users.iter().map(|u| u.external_id.as_str()).collect();
+    Ok(Reply(json!({"meta": {"current_page": paging.page, "per_page": paging.limit}, "user_ids": ids})))
+}
+
+/// `get_user_unread_count`: each named user's unread messages over all its rooms, counting
+/// those created within the time window; unknown users are left out.
+pub async fn get_user_unread_count(State(q): State<Qiscus>, auth: QiscusApp, p: Params) -> ApiResult<Value> {
+    let users = validate::user_refs(&p, "user_ids")?;
+    let (from, to) = window(&p)?;
+    let mut counts = Vec::with_capacity(users.len());
+    for user in users {
+        if let Ok((u, n)) = q.core.unread_total(auth.app, user, from, to).await {
+            counts.push(json!({"user_id": u.external_id, "unread_count": n}));
+        }
+    }
+    Ok(Reply(json!({ "user_unread_count": counts })))
 }

@@ -42,6 +42,13 @@ pub fn routes() -> Router<Qiscus> {
         )
         .route(&r("get_user_rooms"), get(lists::get_user_rooms).post(lists::get_user_rooms))
         .route(&r("get_unread_count"), get(lists::get_unread_count).post(lists::get_unread_count))
+        .route(&r("get_unread_users"), get(lists::get_unread_users).post(lists::get_unread_users))
+        .route(&r("get_user_unread_count"), get(lists::get_user_unread_count).post(lists::get_user_unread_count))
+        .route(
+            &r("load_comments_with_range"),
+            get(messages::load_comments_with_range).post(messages::load_comments_with_range),
+        )
+        .route(&r("broadcast"), post(messages::broadcast))
         .route(&r("post_comment"), post(messages::post_comment))
         .route(&r("load_comments"), get(messages::load_comments).post(messages::load_comments))
         .route(&r("post_system_event_message"), post(messages::post_system_event_message))

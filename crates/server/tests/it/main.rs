@@ -21,6 +21,7 @@ mod qiscus_participants;
 mod qiscus_room_lookups;
 mod qiscus_rooms;
 mod qiscus_system_events;
+mod qiscus_unread_and_broadcast;
 mod qiscus_user_list;
 mod qiscus_users;
 mod rate_limits;

@@ -195,3 +195,30 @@ async fn seed_get_or_create_channel_reports_changed() {
     let a = app.qiscus("GET", "get_rooms_info", json!({"room_channel_ids": ["fresh"]})).await;
     assert_eq!(a.body["results"]["rooms"], json!([]), "no channel was created by the failed calls");
 }
+
+#[tokio::test]
+async fn a_numeric_unique_id_keeps_naming_its_channel_after_that_room_number_exists() {
+    let app = TestApp::spawn().await;
+    app.qiscus_user("u1", "One").await;
+    let channel =
+        app.qiscus_ok("POST", "get_or_create_channel", json!({"unique_id": "3", "participants": ["u1"]})).await;
+    let channel_id = channel["room"]["room_id"].as_str().unwrap().to_string();
+    assert_ne!(channel_id, "3");
+    // Rooms 2, 3, ... come into being; "3" still names the channel.
+    for n in 0..3 {
+        app.qiscus_ok(
+            "POST",
+            "create_room",
+            json!({"room_name": format!("g{n}"), "participants": ["u1"], "creator": "u1"}),
+        )
+        .await;
+    }
+    let posted = app
+        .qiscus_ok("POST", "post_comment", json!({"user_id": "u1", "room_id": "3", "message": "to the channel"}))
+        .await;
+    assert_eq!(posted["comment"]["room_id"], channel_id);
+    // A number no room has as its unique id is still the room of that number.
+    let posted =
+        app.qiscus_ok("POST", "post_comment", json!({"user_id": "u1", "room_id": "4", "message": "to room 4"})).await;
+    assert_eq!(posted["comment"]["room_id"], "4");
+}

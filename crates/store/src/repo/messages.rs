@@ -356,6 +356,70 @@ pub fn unread_count(conn: &mut dyn Conn, room: RoomId, user: UserId) -> DbResult
     )
 }
 
+/// The condition that message `m` is unread by participant row `p` (as [`unread_count`]
+/// counts) and was created within `$from..=$to` (parameters numbered as given).
+fn unread_in_window(from: usize, to: usize) -> String {
+    format!(
+        "m.id > p.last_read_id AND m.id > p.cleared_id AND m.sender_id <> p.user_id \
+         AND m.is_hidden = 0 AND m.deleted = 0 AND m.created >= ${from} AND m.created <= ${to}"
+    )
+}
+
+/// Messages `user` has not read in all its rooms, counting those created within
+/// `from..=to` (Unix ms).
+pub fn unread_total(conn: &mut dyn Conn, user: UserId, from: i64, to: i64) -> DbResult<i64> {
+    conn.query_int(
+        &format!(
+            "SELECT COUNT(*) FROM participants p JOIN messages m ON m.room_id = p.room_id \
+             WHERE p.user_id = $1 AND {}",
+            unread_in_window(2, 3)
+        ),
+        &[user.0.into(), from.into(), to.into()],
+    )
+}
+
+/// A page of the users of `app` with a message they have not read created within `from..=to`
+/// (Unix ms), by user id.
+pub fn users_with_unread(
+    conn: &mut dyn Conn,
+    app: AppId,
+    from: i64,
+    to: i64,
+    offset: i64,
+    limit: i64,
+) -> DbResult<Vec<UserId>> {
+    conn.query(
+        &format!(
+            "SELECT DISTINCT p.user_id FROM participants p JOIN rooms r ON r.id = p.room_id \
+             WHERE r.app_id = $1 AND EXISTS (SELECT 1 FROM messages m WHERE m.room_id = p.room_id AND {}) \
+             ORDER BY p.user_id LIMIT $4 OFFSET $5",
+            unread_in_window(2, 3)
+        ),
+        &[app.0.into(), from.into(), to.into(), limit.into(), offset.into()],
+        |r| Ok(UserId(r.int(0)?)),
+    )
+}
+
+/// Up to `limit` visible messages of a room with ids in `first..=last`, newest first.
+pub fn visible_between(
+    conn: &mut dyn Conn,
+    room: RoomId,
+    first: MessageId,
+    last: MessageId,
+    limit: i64,
+) -> DbResult<Vec<Message>> {
+    conn.query(
+        concat!(
+            "SELECT ",
+            message_cols!(),
+            " FROM messages m WHERE m.room_id = $1 AND m.id >= $2 AND m.id <= $3 AND m.is_hidden = 0 \
+             AND m.deleted = 0 ORDER BY m.id DESC LIMIT $4"
+        ),
+        &[room.0.into(), first.0.into(), last.0.into(), limit.into()],
+        one,
+    )
+}
+
 /// Hides a message for one user only; returns whether it was visible to the user before.
 pub fn hide_for(conn: &mut dyn Conn, user: UserId, message: MessageId) -> DbResult<bool> {
     let n = conn.execute(

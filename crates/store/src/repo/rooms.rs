@@ -92,7 +92,9 @@ pub fn by_external_id(conn: &mut dyn Conn, app: AppId, external_id: &str) -> DbR
 }
 
 /// A room however the caller names it (deleted rooms included). An [`RoomRef::IdOrExternal`]
-/// that parses as a number names the live room of that id if there is one.
+/// names the live room with that external id if there is one, else (when it parses as a
+/// number) the room of that id: a room given the unique id "8" stays the one "8" names after
+/// room 8 comes into being.
 pub fn by_ref(conn: &mut dyn Conn, app: AppId, room: &RoomRef) -> DbResult<Option<Room>> {
     match room {
         RoomRef::Id(id) => conn.query_opt(
@@ -106,13 +108,19 @@ pub fn by_ref(conn: &mut dyn Conn, app: AppId, room: &RoomRef) -> DbResult<Optio
             one,
         ),
         RoomRef::External(id) => by_external_id(conn, app, id.as_str()),
-        RoomRef::IdOrExternal(text) => match text.parse::<i64>() {
-            Ok(n) => match by_ref(conn, app, &RoomRef::Id(RoomId(n)))? {
-                Some(room) if !room.is_deleted() => Ok(Some(room)),
-                _ => by_external_id(conn, app, text),
-            },
-            Err(_) => by_external_id(conn, app, text),
-        },
+        RoomRef::IdOrExternal(text) => {
+            let external = by_external_id(conn, app, text)?;
+            if external.as_ref().is_some_and(|r| !r.is_deleted()) {
+                return Ok(external);
+            }
+            match text.parse::<i64>() {
+                Ok(n) => match by_ref(conn, app, &RoomRef::Id(RoomId(n)))? {
+                    Some(room) if !room.is_deleted() => Ok(Some(room)),
+                    other => Ok(external.or(other)),
+                },
+                Err(_) => Ok(external),
+            }
+        }
     }
 }
 

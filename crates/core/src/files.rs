@@ -179,7 +179,9 @@ impl Core {
             .store()
             .read(move |c| {
                 let room = member_room(c, app, user, &room)?;
-                files::by_id(c, &id)?.filter(|f| f.app == app && f.room == room.id).ok_or(Error::NotFound(Entity::File))
+                files::by_id(c, &id)?
+                    .filter(|f| f.app == app && f.room == Some(room.id))
+                    .ok_or(Error::NotFound(Entity::File))
             })
             .await?;
         self.open_stored(record).await
@@ -231,8 +233,14 @@ impl Upload {
     }
 
     /// Completes the upload as a file shared in `room`, which the uploader must be a
-    /// participant of (a personal room of the uploader's comes into being for it).
-    pub async fn finish(mut self, room: RoomRef, file_name: String, media_type: String) -> Result<Uploaded, Error> {
+    /// participant of (a personal room of the uploader's comes into being for it), or as a
+    /// file of no room (`None`), kept until its app is gone.
+    pub async fn finish(
+        mut self,
+        room: Option<RoomRef>,
+        file_name: String,
+        media_type: String,
+    ) -> Result<Uploaded, Error> {
         let (file, block) = self.file.take().ok_or_else(|| Error::internal("finish after a failed write"))?;
         drop(write_block(file, block, true).await?);
         let (app, user) = (self.app, self.user);
@@ -255,22 +263,18 @@ impl Upload {
             .store()
             .write(move |tx| {
                 let room = match room {
-                    RoomRef::Personal(a, b) => {
-                        let uploader = live_user_by_id(tx.conn(), app, user)?;
-                        personal_room_of(tx, app, &uploader, a, b)?.0
+                    None => {
+                        live_user_by_id(tx.conn(), app, user)?;
+                        None
                     }
-                    other => member_room(tx.conn(), app, user, &other)?,
+                    Some(RoomRef::Personal(a, b)) => {
+                        let uploader = live_user_by_id(tx.conn(), app, user)?;
+                        Some(personal_room_of(tx, app, &uploader, a, b)?.0.id)
+                    }
+                    Some(other) => Some(member_room(tx.conn(), app, user, &other)?.id),
                 };
-                let record = StoredFile {
-                    id,
-                    app,
-                    room: room.id,
-                    uploader: user,
-                    file_name,
-                    media_type,
-                    size,
-                    created: now_ms(),
-                };
+                let record =
+                    StoredFile { id, app, room, uploader: user, file_name, media_type, size, created: now_ms() };
                 files::insert(tx.conn(), &record)?;
                 Ok::<_, Error>(record)
             })

@@ -9,8 +9,8 @@ pub struct StoredFile {
     pub id: String,
     /// App.
     pub app: AppId,
-    /// Room it was shared in.
-    pub room: RoomId,
+    /// Room it was shared in; `None` for an upload tied to no room (Qiscus uploads).
+    pub room: Option<RoomId>,
     /// Who uploaded it.
     pub uploader: UserId,
     /// Original file name.

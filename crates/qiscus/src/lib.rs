@@ -73,6 +73,11 @@ pub fn owns_path(path: &str) -> bool {
     path.starts_with("/api/")
 }
 
+/// Whether the handler of a path reads the request body itself, as a stream (uploads).
+pub fn streams_body(path: &str) -> bool {
+    client::is_upload(path)
+}
+
 /// This face's answer for a request the server turned away before a handler saw it.
 pub fn refuse(path: &str, r: Refusal) -> Response {
     let mut e = ApiError::refusal(r);

@@ -39,7 +39,7 @@ pub async fn read_bodies(State(limits): State<BodyLimits>, req: Request, next: N
         req.extensions().get::<Peer>().is_some_and(|p| p.nth >= limits.max_requests_per_connection);
     let mut res = if faces::streams_body(req.uri().path()) {
         let finished = Arc::new(AtomicBool::new(req.body().is_end_stream()));
-        let req = req.map(|body| Body::new(Watched { inner: body, finished: finished.clone() }));
+        let req = req.map(|body| Body::new(Watched { inner: body, finished: finished.clone(), yielded: false }));
         let mut res = next.run(req).await;
         if !finished.load(Ordering::Acquire) {
             close(&mut res);
@@ -76,10 +76,14 @@ fn close(res: &mut Response) {
     res.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
 }
 
-/// A streamed body that notes when it has been read to its end.
+/// A streamed body that notes when it has been read to its end, and hands on one chunk per
+/// poll: a multipart parser reads everything a socket has ready each time it is polled, so
+/// over a fast link it would hold megabytes per upload in memory while the disk catches up;
+/// paced, it holds about one chunk.
 struct Watched {
     inner: Body,
     finished: Arc<AtomicBool>,
+    yielded: bool,
 }
 
 impl HttpBody for Watched {
@@ -87,9 +91,15 @@ impl HttpBody for Watched {
     type Error = axum::Error;
 
     fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        if std::mem::take(&mut self.yielded) {
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
         let polled = Pin::new(&mut self.inner).poll_frame(cx);
-        if matches!(polled, Poll::Ready(None)) {
-            self.finished.store(true, Ordering::Release);
+        match &polled {
+            Poll::Ready(None) => self.finished.store(true, Ordering::Release),
+            Poll::Ready(Some(Ok(_))) => self.yielded = true,
+            _ => {}
         }
         polled
     }

@@ -41,7 +41,7 @@ pub const FACES: &[Face] = &[
         router: palaver_qiscus::router,
         owns: palaver_qiscus::owns_path,
         refuse: palaver_qiscus::refuse,
-        streams_body: |_| false,
+        streams_body: palaver_qiscus::streams_body,
         keys: palaver_qiscus::KEY_KINDS,
     },
 ];

@@ -12,6 +12,7 @@ mod events;
 mod groups;
 mod identity;
 mod rooms;
+mod upload;
 mod users;
 
 use crate::Qiscus;
@@ -79,10 +80,13 @@ pub fn routes() -> Router<Qiscus> {
             .route(&r("expire_user_token"), post(users::expire_user_token))
             .route(&r("refresh_user_token"), post(users::refresh_user_token))
             .route(&r("set_user_device_token"), post(devices::set_user_device_token))
-            .route(&r("remove_user_device_token"), post(devices::remove_user_device_token));
+            .route(&r("remove_user_device_token"), post(devices::remove_user_device_token))
+            .route(&r("upload"), post(upload::upload));
     }
     router
 }
+
+pub use upload::is_upload;
 
 /// The caller's address, for counting failed logins.
 fn peer(parts: &Parts) -> Option<IpAddr> {

@@ -135,3 +135,57 @@ async fn blocks_status_push_tokens_and_expiry() {
     assert_eq!(sdk(&app, "GET", "my_profile", Some(&ta), json!({})).await.http, 401, "the old token is gone");
     assert_ne!(token(&login(&app, "alice", "Alice").await), ta);
 }
+
+/// A multipart body with an optional `token` field and a `file`.
+fn upload_form(token: Option<&str>, name: &str, media: &str, bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----qiscusboundary";
+    let mut body = Vec::new();
+    if let Some(t) = token {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"token\"\r\n\r\n{t}\r\n").as_bytes(),
+        );
+    }
+    body.extend(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: {media}\r\n\r\n")
+            .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn uploads_stream_to_a_file_url_any_participant_can_fetch() {
+    let app = TestApp::spawn().await;
+    let a = login(&app, "alice", "Alice").await;
+    let ta = token(&a);
+    let app_id = app.creds.qiscus_app_id.clone();
+    let bytes: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let (ct, body) = upload_form(None, "notes.bin", "application/octet-stream", &bytes);
+    let headers =
+        [("QISCUS-SDK-APP-ID", app_id.as_str()), ("QISCUS-SDK-TOKEN", ta.as_str()), ("Content-Type", ct.as_str())];
+    let res = app.request("POST", "/api/v2/sdk/upload", &headers, body).await;
+    assert_eq!(res.http, 200, "{}", res.body);
+    let url = res.body["results"]["file"]["url"].as_str().unwrap().to_string();
+    assert_eq!(res.body["results"]["file"]["size"], 300_000);
+    let path = url.split_once("://").unwrap().1.split_once('/').unwrap().1;
+    let got = app.request("GET", &format!("/{path}"), &[], "").await;
+    assert_eq!((got.http, got.raw.len()), (200, 300_000));
+    assert_eq!(got.raw.as_ref(), bytes.as_slice());
+
+    // Android's form: the token as a field before the file, on the mobile prefix.
+    let (ct, body) = upload_form(Some(&ta), "a.txt", "text/plain", b"hello");
+    let headers = [("QISCUS-SDK-APP-ID", app_id.as_str()), ("Content-Type", ct.as_str())];
+    let res = app.request("POST", "/api/v2/mobile/upload", &headers, body).await;
+    assert_eq!(res.http, 200, "{}", res.body);
+    // No token at all, or not a form: refused in Qiscus' envelope.
+    let (ct, body) = upload_form(None, "a.txt", "text/plain", b"hello");
+    let headers = [("QISCUS-SDK-APP-ID", app_id.as_str()), ("Content-Type", ct.as_str())];
+    assert_qiscus_error(&app.request("POST", "/api/v2/sdk/upload", &headers, body).await, 401, "Unauthorized");
+    let headers = [("QISCUS-SDK-APP-ID", app_id.as_str()), ("QISCUS-SDK-TOKEN", ta.as_str())];
+    assert_qiscus_error(
+        &app.request("POST", "/api/v2/sdk/upload", &headers, "x").await,
+        400,
+        "The request is not multipart/form-data",
+    );
+}

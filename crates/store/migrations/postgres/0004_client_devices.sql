@@ -17,3 +17,5 @@ CREATE TABLE device_tokens (
     updated BIGINT NOT NULL,
     PRIMARY KEY (user_id, platform, token)
 );
+-- A file may belong to no room (Qiscus uploads are not tied to one).
+ALTER TABLE files ALTER COLUMN room_id DROP NOT NULL;

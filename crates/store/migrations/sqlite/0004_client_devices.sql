@@ -17,3 +17,22 @@ CREATE TABLE device_tokens (
     updated BIGINT NOT NULL,
     PRIMARY KEY (user_id, platform, token)
 );
+-- A file may belong to no room (Qiscus uploads are not tied to one): room_id becomes
+-- nullable, which SQLite can only do by rebuilding the table.
+CREATE TABLE files_new (
+    id TEXT PRIMARY KEY,
+    app_id INTEGER NOT NULL REFERENCES apps(id),
+    room_id INTEGER REFERENCES rooms(id),
+    uploader_id INTEGER NOT NULL REFERENCES users(id),
+    file_name TEXT NOT NULL,
+    media_type TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    created INTEGER NOT NULL,
+    message_id INTEGER
+);
+INSERT INTO files_new (id, app_id, room_id, uploader_id, file_name, media_type, size, created, message_id)
+    SELECT id, app_id, room_id, uploader_id, file_name, media_type, size, created, message_id FROM files;
+DROP TABLE files;
+ALTER TABLE files_new RENAME TO files;
+CREATE INDEX files_by_room ON files (room_id);
+CREATE INDEX files_by_message ON files (message_id) WHERE message_id IS NOT NULL;

@@ -7,7 +7,7 @@ fn from_row(r: &dyn Row) -> DbResult<StoredFile> {
     Ok(StoredFile {
         id: r.text(0)?,
         app: AppId(r.int(1)?),
-        room: RoomId(r.int(2)?),
+        room: r.opt_int(2)?.map(RoomId),
         uploader: UserId(r.int(3)?),
         file_name: r.text(4)?,
         media_type: r.text(5)?,
@@ -24,7 +24,7 @@ pub fn insert(conn: &mut dyn Conn, f: &StoredFile) -> DbResult<()> {
         &[
             f.id.as_str().into(),
             f.app.0.into(),
-            f.room.0.into(),
+            f.room.map_or(Value::Null, |r| r.0.into()),
             f.uploader.0.into(),
             f.file_name.as_str().into(),
             f.media_type.as_str().into(),

@@ -9,17 +9,14 @@ use super::rooms::room_ref;
 use crate::TapTalk;
 use crate::envelope::{ApiError, ApiResult, Reply};
 use crate::params::Params;
-use axum::body::{Body, Bytes, HttpBody};
+use axum::body::{Body, Bytes};
 use axum::extract::multipart::{Field, Multipart};
 use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
-use http_body::{Frame, SizeHint};
 use palaver_core::{OpenedFile, Uploaded};
 use palaver_domain::Field as DomainField;
 use serde_json::{Value, json};
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio_util::io::ReaderStream;
 
@@ -73,40 +70,8 @@ fn media_type(given: Option<&str>) -> String {
     }
 }
 
-/// A request body handed on one chunk per poll. The multipart parser reads everything a
-/// socket has ready each time it is polled, so over a fast link it would hold megabytes per
-/// upload in memory while the disk catches up; paced, it holds about one chunk.
-struct Paced {
-    inner: Body,
-    yielded: bool,
-}
-
-impl HttpBody for Paced {
-    type Data = Bytes;
-    type Error = axum::Error;
-
-    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
-        if std::mem::take(&mut self.yielded) {
-            cx.waker().wake_by_ref();
-            return Poll::Pending;
-        }
-        let polled = Pin::new(&mut self.inner).poll_frame(cx);
-        self.yielded = matches!(polled, Poll::Ready(Some(Ok(_))));
-        polled
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
-    }
-}
-
 /// `chat/file/upload`: multipart `roomID`, `file`, optional `caption` and `fileType`.
 pub async fn upload(State(t): State<TapTalk>, c: Client, req: Request) -> ApiResult<Value> {
-    let req = req.map(|body| Body::new(Paced { inner: body, yielded: false }));
     let mut form =
         Multipart::from_request(req, &()).await.map_err(|_| bad("The request is not multipart/form-data"))?;
     let (mut room, mut file, mut caption) = (None, None, String::new());
@@ -143,7 +108,7 @@ pub async fn upload(State(t): State<TapTalk>, c: Client, req: Request) -> ApiRes
         .ok_or_else(|| ApiError::param("Param 'roomID' is not a room ID", "roomID"))?;
     let (upload, name, media) = file.ok_or_else(|| crate::params::required("file", "file"))?;
     let uploaded = upload
-        .finish(room, name, media)
+        .finish(Some(room), name, media)
         .await
         .map_err(|e| ApiError::from_core(e, &[(DomainField::File, "file", "file")]))?;
     Ok(Reply(file_answer(&t.core.config().public_url, &uploaded, &caption)))

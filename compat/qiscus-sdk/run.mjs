@@ -17,9 +17,7 @@ import { fileURLToPath } from 'node:url';
 
 // Scenarios switched off until the server side is there (or answers right), each printed as
 // SKIPPED with its reason; e.g. ['jwt-login', 'auth/nonce answers 404'].
-const PENDING = new Map([
-  ['comment-before-id', 'MQTT <token>/c and GET sync render comment_before_id as 0 (qiscus mqtt/render.rs, client/comments.rs sync)'],
-]);
+const PENDING = new Map([]);
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const palaverBin = process.env.PALAVER_BIN ?? path.resolve(here, '../../target/debug/palaver');

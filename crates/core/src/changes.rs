@@ -179,9 +179,11 @@ fn load_app(conn: &mut dyn Conn, app: AppId, rows: Vec<ChangeRow>) -> Result<Vec
             }))
         };
         let kind = match row.kind.as_str() {
-            "message.created" => {
-                item().map(|item| ChangeKind::MessageCreated { item, via: row.facts.via.unwrap_or(Via::Client) })
-            }
+            "message.created" => item().map(|item| ChangeKind::MessageCreated {
+                item,
+                via: row.facts.via.unwrap_or(Via::Client),
+                previous: MessageId(0),
+            }),
             "message.edited" => item().map(|item| ChangeKind::MessageEdited { item }),
             "message.deleted" => item().map(|item| ChangeKind::MessageDeleted { item }),
             "message.hidden" => {

@@ -106,6 +106,9 @@ pub enum ChangeKind {
         item: RoomMessage,
         /// Who posted it: a client or the backend.
         via: Via,
+        /// The visible message before it in its room when it was posted (Qiscus'
+        /// `comment_before_id`); 0 for the first, and when read back from the log.
+        previous: MessageId,
     },
     /// A message's content was edited.
     MessageEdited {

@@ -139,18 +139,42 @@ impl Core {
     }
 
     /// Up to `limit` messages of any room of `user` with an id above `after`, oldest first,
-    /// as the user sees them: what a device missed since the last message it received.
+    /// as the user sees them, each with the visible message before it in its room: what a
+    /// device missed since the last message it received.
     pub async fn messages_since(
         &self,
         app: AppId,
         user: UserId,
         after: MessageId,
         limit: i64,
-    ) -> Result<Vec<RoomMessage>, Error> {
+    ) -> Result<Vec<HistoryEntry>, Error> {
         self.store()
             .read(move |c| {
                 let rows = messages::created_for_user(c, user, after.0, limit)?;
-                with_context(c, app, rows)
+                // Within the page a message's predecessor is the last visible one of its room
+                // before it; only each room's first needs a lookup.
+                let mut last: std::collections::HashMap<palaver_domain::RoomId, MessageId> = Default::default();
+                let mut previous = Vec::with_capacity(rows.len());
+                for m in &rows {
+                    let before = match last.get(&m.room) {
+                        Some(id) => *id,
+                        None => MessageId(messages::previous_visible_id(c, m.room, m.id)?),
+                    };
+                    previous.push((m.id, before));
+                    if !m.is_hidden && !m.is_deleted() {
+                        last.insert(m.room, m.id);
+                    } else {
+                        last.entry(m.room).or_insert(before);
+                    }
+                }
+                let previous: std::collections::HashMap<MessageId, MessageId> = previous.into_iter().collect();
+                Ok(with_context(c, app, rows)?
+                    .into_iter()
+                    .map(|item| {
+                        let previous = previous.get(&item.message.id).copied().unwrap_or_default();
+                        HistoryEntry { item, previous }
+                    })
+                    .collect())
             })
             .await
     }

@@ -165,8 +165,15 @@ pub(crate) fn insert_message(
         };
         return Ok((room_message(tx.conn(), room, &sender, partner, existing)?, false));
     }
+    // Hidden parts of a split message are not listed: only a visible one names its predecessor.
+    let previous = if !message.is_hidden {
+        MessageId(messages::previous_visible_id(tx.conn(), room.id, message.id)?)
+    } else {
+        MessageId(0)
+    };
     let item = room_message(tx.conn(), room, sender, partner, message)?;
-    record_as(tx, ChangeId(id), room.app, Some(sender.id), ChangeKind::MessageCreated { item: item.clone(), via })?;
+    let kind = ChangeKind::MessageCreated { item: item.clone(), via, previous };
+    record_as(tx, ChangeId(id), room.app, Some(sender.id), kind)?;
     Ok((item, true))
 }
 

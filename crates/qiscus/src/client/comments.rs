@@ -124,8 +124,8 @@ pub async fn sync(State(q): State<Qiscus>, call: UserCall) -> ApiResult<Value> {
     // The web SDK asks without a limit: it gets the most a page holds.
     let most = if p.raw("limit").is_some() { limit(p)? } else { MAX_COMMENTS };
     let list = q.core.messages_since(call.app, me, after, most).await?;
-    let last = list.last().map_or(after.0, |m| m.message.id.0);
-    let comments: Vec<Value> = list.iter().map(|m| comment(m, 0, me)).collect();
+    let last = list.last().map_or(after.0, |e| e.item.message.id.0);
+    let comments: Vec<Value> = list.iter().map(|e| comment(&e.item, e.previous.0, me)).collect();
     Ok(Reply(json!({
         "comments": comments,
         "meta": {"last_received_comment_id": last, "need_clear": false},

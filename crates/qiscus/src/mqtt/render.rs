@@ -66,8 +66,8 @@ impl Renderer for MqttRenderer {
     fn render(&self, event: &Event, viewer: UserId) -> Option<Bytes> {
         match event {
             Event::Committed { change, .. } => match &change.kind {
-                ChangeKind::MessageCreated { item, .. } if !item.message.is_hidden => {
-                    let json = comment(item, 0, viewer).to_string();
+                ChangeKind::MessageCreated { item, previous, .. } if !item.message.is_hidden => {
+                    let json = comment(item, previous.0, viewer).to_string();
                     let mut b = BytesMut::with_capacity(2 * json.len() + 64);
                     entry(&mut b, Kind::Token, "c", json.as_bytes());
                     if let (RoomType::Channel, Some(unique_id)) = (item.room.kind, &item.room.external_id) {

@@ -221,6 +221,9 @@ async fn comments_page_by_id_newest_first_and_sync_continues_from_a_cursor() {
 
     let synced = sdk_ok(&app, "GET", "sync", Some(tb), json!({"last_received_comment_id": ids[1]})).await;
     assert_eq!(page(&synced), vec![ids[2], ids[3], ids[4]]);
+    let before: Vec<i64> =
+        synced["comments"].as_array().unwrap().iter().map(|c| c["comment_before_id"].as_i64().unwrap()).collect();
+    assert_eq!(before, vec![ids[1], ids[2], ids[3]], "sync names each comment's predecessor");
     assert_eq!(synced["meta"]["last_received_comment_id"], ids[4]);
     let none = sdk_ok(&app, "GET", "sync", Some(tb), json!({"last_received_comment_id": ids[4]})).await;
     assert_eq!((page(&none).len(), &none["meta"]["last_received_comment_id"]), (0, &json!(ids[4])));
@@ -311,6 +314,7 @@ async fn mqtt_delivers_comments_receipts_typing_and_presence_to_those_allowed() 
         (got["email"].as_str(), got["room_name"].as_str(), got["unique_temp_id"].as_str()),
         (Some("alice"), Some("Alice"), Some("javascript-a1"))
     );
+    assert_eq!(got["comment_before_id"], 0, "the room's first comment");
     assert_eq!(a.publish().await.0, format!("{ta}/c"));
     e.quiet().await;
 
@@ -334,7 +338,8 @@ async fn mqtt_delivers_comments_receipts_typing_and_presence_to_those_allowed() 
     .await;
     let (topic, payload) = b.publish().await;
     assert_eq!(topic, format!("{tb}/c"));
-    assert_eq!(serde_json::from_str::<Value>(&payload).unwrap()["message"], "from the backend");
+    let got: Value = serde_json::from_str(&payload).unwrap();
+    assert_eq!((&got["message"], &got["comment_before_id"]), (&json!("from the backend"), &json!(id)));
 
     // Alice drops off without DISCONNECT: bob hears her go offline.
     a.kill();

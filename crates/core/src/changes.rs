@@ -186,6 +186,9 @@ fn load_app(conn: &mut dyn Conn, app: AppId, rows: Vec<ChangeRow>) -> Result<Vec
             }),
             "message.edited" => item().map(|item| ChangeKind::MessageEdited { item }),
             "message.deleted" => item().map(|item| ChangeKind::MessageDeleted { item }),
+            "history.cleared" => {
+                item().zip(row.users.first()).map(|(item, u)| ChangeKind::HistoryCleared { item, user: *u })
+            }
             "message.hidden" => {
                 item().zip(row.users.first()).map(|(item, u)| ChangeKind::MessageHidden { item, user: *u })
             }

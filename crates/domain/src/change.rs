@@ -127,6 +127,14 @@ pub enum ChangeKind {
         /// The user who no longer sees it.
         user: UserId,
     },
+    /// A user cleared a room's history for itself: it no longer sees the messages up to
+    /// `item`. Only the user hears of it.
+    HistoryCleared {
+        /// The newest message cleared, with its room.
+        item: RoomMessage,
+        /// Who cleared it.
+        user: UserId,
+    },
     /// A delivery or read receipt.
     Receipt(Receipt),
     /// A room was created, changed or deleted.
@@ -221,6 +229,7 @@ impl Change {
             ChangeKind::MessageEdited { .. } => "message.edited",
             ChangeKind::MessageDeleted { .. } => "message.deleted",
             ChangeKind::MessageHidden { .. } => "message.hidden",
+            ChangeKind::HistoryCleared { .. } => "history.cleared",
             ChangeKind::Receipt(r) => match r.kind {
                 ReceiptKind::Delivered => "message.delivered",
                 ReceiptKind::Read => "message.read",
@@ -263,6 +272,7 @@ impl Change {
             ChangeKind::Receipt(r) => Some(r.room),
             ChangeKind::Room { room, .. } | ChangeKind::Member { room, .. } => Some(room.id),
             ChangeKind::MessageHidden { .. }
+            | ChangeKind::HistoryCleared { .. }
             | ChangeKind::User { .. }
             | ChangeKind::Contact { .. }
             | ChangeKind::Block { .. }
@@ -276,7 +286,8 @@ impl Change {
             ChangeKind::MessageCreated { item, .. }
             | ChangeKind::MessageEdited { item }
             | ChangeKind::MessageDeleted { item }
-            | ChangeKind::MessageHidden { item, .. } => Some(item.message.id),
+            | ChangeKind::MessageHidden { item, .. }
+            | ChangeKind::HistoryCleared { item, .. } => Some(item.message.id),
             ChangeKind::Receipt(r) => Some(r.upto),
             _ => None,
         }
@@ -286,7 +297,7 @@ impl Change {
     /// it even when they are not, or no longer, in the room.
     pub fn users(&self) -> Vec<UserId> {
         match &self.kind {
-            ChangeKind::MessageHidden { user, .. } => vec![*user],
+            ChangeKind::MessageHidden { user, .. } | ChangeKind::HistoryCleared { user, .. } => vec![*user],
             ChangeKind::Member { user, .. } | ChangeKind::User { user, .. } => vec![user.id],
             ChangeKind::Contact { owner, .. } => vec![*owner],
             ChangeKind::Block { blocker, .. } => vec![*blocker],

@@ -1,10 +1,10 @@
-//! Editing and deleting messages.
+//! Editing and deleting messages, and clearing a room's history for one user.
 
 use crate::Core;
 use crate::changes::record;
 use crate::lookup::{live_room, live_user_by_id, member_room, room_message, with_context};
 use palaver_domain::{
-    AppId, ChangeKind, Denied, Entity, Error, Field, Invalid, Message, MessageId, MessageType, RoomRef, UserId,
+    AppId, ChangeKind, Denied, Entity, Error, Field, Invalid, Message, MessageId, MessageType, Room, RoomRef, UserId,
     time::now_ms,
 };
 use palaver_store::Conn;
@@ -137,5 +137,30 @@ impl Core {
             core.remove_file_bytes(gone).await;
             Ok(ids)
         }
+    }
+
+    /// Clears rooms' history for `user` alone: it no longer sees (nor counts as unread) the
+    /// messages posted so far. Returns the rooms whose history changed.
+    pub async fn clear_history(&self, app: AppId, user: UserId, rooms: Vec<RoomRef>) -> Result<Vec<Room>, Error> {
+        self.store()
+            .write(move |tx| {
+                let mut cleared = Vec::new();
+                for r in &rooms {
+                    let room = member_room(tx.conn(), app, user, r)?;
+                    let latest = messages::latest_id(tx.conn(), room.id)?;
+                    let before = participants::cleared_id(tx.conn(), room.id, user)?.unwrap_or(0);
+                    if latest <= before || cleared.iter().any(|c: &Room| c.id == room.id) {
+                        continue;
+                    }
+                    participants::set_cleared(tx.conn(), room.id, user, latest)?;
+                    let newest = messages::by_ids(tx.conn(), app, &[MessageId(latest)])?;
+                    if let Some(item) = with_context(tx.conn(), app, newest)?.pop() {
+                        record(tx, app, Some(user), ChangeKind::HistoryCleared { item, user })?;
+                    }
+                    cleared.push(room);
+                }
+                Ok(cleared)
+            })
+            .await
     }
 }

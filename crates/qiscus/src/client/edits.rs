@@ -1,12 +1,12 @@
 //! Changing sent comments, named by their client id (`unique_id`, the `unique_temp_id` they
-//! were posted with): `update_message`, `delete_messages`.
+//! were posted with): `update_message`, `delete_messages`; and `clear_room_messages`.
 
 use super::UserCall;
 use crate::Qiscus;
 use crate::envelope::{ApiError, ApiResult, Reply};
 use crate::params::required;
 use crate::validate;
-use crate::wire::client::comment;
+use crate::wire::client::{RoomView, comment, room};
 use axum::extract::State;
 use palaver_core::Edit;
 use palaver_domain::limits::MAX_BODY_CHARS;
@@ -63,4 +63,25 @@ pub async fn delete_messages(State(q): State<Qiscus>, call: UserCall) -> ApiResu
         })
         .collect();
     Ok(Reply(json!({ "comments": comments })))
+}
+
+/// `clear_room_messages`: clears the history of the caller's rooms `room_channel_ids` (unique
+/// ids, or room ids for rooms without one) for the caller alone; answers the rooms cleared.
+/// The caller's other devices hear a `clear_room` event.
+pub async fn clear_room_messages(State(q): State<Qiscus>, call: UserCall) -> ApiResult<Value> {
+    let ids = validate::room_ids(&call.params, "room_channel_ids")?;
+    if ids.is_empty() {
+        return Err(required("room_channel_ids"));
+    }
+    let rooms: Vec<RoomRef> = ids.into_iter().map(RoomRef::IdOrExternal).collect();
+    let cleared = q.core.clear_history(call.app, call.user.id, rooms).await?;
+    let rooms: Vec<Value> = cleared
+        .iter()
+        .map(|r| {
+            let view =
+                RoomView { partner: None, participants: None, last_comment: None, unread: 0, total_participants: 0 };
+            room(r, view)
+        })
+        .collect();
+    Ok(Reply(json!({ "rooms": rooms })))
 }

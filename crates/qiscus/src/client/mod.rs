@@ -71,6 +71,7 @@ pub fn routes() -> Router<Qiscus> {
             .route(&r("sync_event"), get(events::sync_event))
             .route(&r("update_message"), post(edits::update_message))
             .route(&r("delete_messages"), delete(edits::delete_messages).post(edits::delete_messages))
+            .route(&r("clear_room_messages"), delete(edits::clear_room_messages).post(edits::clear_room_messages))
             .route(&r("get_user_list"), get(users::get_user_list))
             .route(&r("block_user"), post(users::block_user))
             .route(&r("unblock_user"), post(users::unblock_user))

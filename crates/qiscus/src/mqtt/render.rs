@@ -78,7 +78,7 @@ impl Renderer for MqttRenderer {
                 ChangeKind::MessageEdited { item } => {
                     Some(frame(Kind::Token, "update", comment(item, 0, viewer).to_string().as_bytes()))
                 }
-                ChangeKind::MessageDeleted { .. } => {
+                ChangeKind::MessageDeleted { .. } | ChangeKind::HistoryCleared { .. } => {
                     Some(frame(Kind::Token, "n", client::event(change)?.to_string().as_bytes()))
                 }
                 ChangeKind::Receipt(r) => {

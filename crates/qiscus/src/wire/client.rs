@@ -189,6 +189,17 @@ pub fn event(change: &palaver_domain::Change) -> Option<Value> {
             let s = &item.sender;
             (json!({"id": s.id.0, "email": s.external_id, "name": s.fullname}), "delete_message", data)
         }
+        ChangeKind::HistoryCleared { item, user } => {
+            let view = RoomView {
+                partner: item.partner_for(*user),
+                participants: None,
+                last_comment: None,
+                unread: 0,
+                total_participants: 0,
+            };
+            let data = json!({"deleted_rooms": [room(&item.room, view)]});
+            (json!({"id": user.0, "email": "", "name": ""}), "clear_room", data)
+        }
         _ => return None,
     };
     Some(json!({

@@ -283,3 +283,47 @@ async fn receipts_and_deletions_come_back_as_events_and_per_comment_receipts() {
     let none = sdk(&app, "GET", "sync_event", Some(&ta), json!({"start_event_id": last})).await;
     assert_eq!(none.body["events"], json!([]));
 }
+
+#[tokio::test]
+async fn clearing_a_room_hides_its_history_from_the_caller_alone() {
+    let app = TestApp::spawn().await;
+    let (a, b) = (login(&app, "alice", "Alice").await, login(&app, "bob", "Bob").await);
+    let (ta, tb) = (token(&a), token(&b));
+    let start = b["last_sync_event_id"].as_i64().unwrap();
+    let room = sdk_ok(&app, "POST", "get_or_create_room_with_unique_id", Some(&ta), json!({"unique_id": "club"})).await;
+    let room = room["room"]["id"].as_i64().unwrap();
+    sdk_ok(&app, "POST", "get_or_create_room_with_unique_id", Some(&tb), json!({"unique_id": "club"})).await;
+    for i in 0..3 {
+        sdk_ok(&app, "POST", "post_comment", Some(&ta), json!({"comment": format!("old {i}"), "topic_id": room})).await;
+    }
+    let cleared = sdk_ok(&app, "DELETE", "clear_room_messages", Some(&tb), json!({"room_channel_ids": ["club"]})).await;
+    assert_eq!(cleared["rooms"][0]["id"], room);
+    let count = |v: &Value| v["comments"].as_array().unwrap().len();
+    assert_eq!(count(&sdk_ok(&app, "GET", "load_comments", Some(&tb), json!({"topic_id": room})).await), 0);
+    assert_eq!(count(&sdk_ok(&app, "GET", "load_comments", Some(&ta), json!({"topic_id": room})).await), 3);
+    assert_eq!(sdk_ok(&app, "GET", "total_unread_count", Some(&tb), json!({})).await["total_unread_count"], 0);
+    let again =
+        sdk_ok(&app, "DELETE", "clear_room_messages", Some(&tb), json!({"room_channel_ids": [room.to_string()]})).await;
+    assert_eq!(again["rooms"], json!([]), "nothing new to clear");
+
+    sdk_ok(&app, "POST", "post_comment", Some(&ta), json!({"comment": "new", "topic_id": room})).await;
+    let seen = sdk_ok(&app, "GET", "load_comments", Some(&tb), json!({"topic_id": room})).await;
+    assert_eq!(seen["comments"][0]["message"], "new");
+    assert_eq!(count(&seen), 1);
+
+    let b_events = sdk(&app, "GET", "sync_event", Some(&tb), json!({"start_event_id": start})).await;
+    let topics = |a: &crate::support::Answer| {
+        a.body["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action_topic"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(topics(&b_events), vec!["clear_room"]);
+    assert_eq!(b_events.body["events"][0]["payload"]["data"]["deleted_rooms"][0]["id"], room);
+    let a_events = sdk(&app, "GET", "sync_event", Some(&ta), json!({"start_event_id": start})).await;
+    assert!(topics(&a_events).is_empty(), "only the user who cleared hears of it");
+    let refused = sdk(&app, "DELETE", "clear_room_messages", Some(&ta), json!({"room_channel_ids": ["nope"]})).await;
+    assert_eq!(refused.http, 404);
+}

@@ -199,6 +199,15 @@ pub fn set_cleared(conn: &mut dyn Conn, room: RoomId, user: UserId, upto: i64) -
     Ok(())
 }
 
+/// Up to which message `user` cleared `room`'s history (0: never), if a member.
+pub fn cleared_id(conn: &mut dyn Conn, room: RoomId, user: UserId) -> DbResult<Option<i64>> {
+    conn.query_opt(
+        "SELECT cleared_id FROM participants WHERE room_id = $1 AND user_id = $2",
+        &[room.0.into(), user.0.into()],
+        |r| r.int(0),
+    )
+}
+
 /// The rooms a user participates in.
 pub fn room_ids_of(conn: &mut dyn Conn, user: UserId) -> DbResult<Vec<RoomId>> {
     conn.query("SELECT room_id FROM participants WHERE user_id = $1", &[user.0.into()], |r| Ok(RoomId(r.int(0)?)))

@@ -33,7 +33,7 @@ pub use files::{OpenedFile, Upload, Uploaded};
 pub use logins::{Account, PasswordLogin};
 pub use membership::MembershipChange;
 pub use messages::{
-    Author, Content, Destination, Draft, Edit, HistoryEntry, MessageReceipts, Post, Posted, SystemDraft,
+    Author, Content, Destination, Draft, Edit, HistoryEntry, MessageReceipts, MessageSearch, Post, Posted, SystemDraft,
 };
 pub use rate::{Quota, RateLimits, RateOverrides, Rated};
 pub use rooms::{EnsureRoom, EnsuredRoom, KindRule, NewRoom, RoomPatch};

@@ -217,6 +217,44 @@ pub fn in_ints(dialect: Dialect, n: usize) -> String {
     }
 }
 
+/// The condition that message `m`'s body matches the full-text query in parameter `$n` (made
+/// by [`text_query`]): SQLite's FTS5 table `messages_fts`, PostgreSQL's `simple` text search
+/// over the GIN index `messages_fts`.
+pub fn text_match(dialect: Dialect, n: usize) -> String {
+    match dialect {
+        Dialect::Sqlite => format!("m.id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ${n})"),
+        Dialect::Postgres => format!("to_tsvector('simple', m.body) @@ to_tsquery('simple', ${n})"),
+    }
+}
+
+/// Most words of a search.
+const MAX_SEARCH_WORDS: usize = 16;
+
+/// A full-text query for [`text_match`]: every word of `text` (letters and digits), the last
+/// one as a prefix; `None` when the text has no words. User text never reaches the query
+/// syntax: each word is quoted (SQLite) or reduced to letters and digits (both).
+pub fn text_query(dialect: Dialect, text: &str) -> Option<String> {
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(MAX_SEARCH_WORDS)
+        .map(str::to_lowercase)
+        .collect();
+    let (last, rest) = words.split_last()?;
+    Some(match dialect {
+        Dialect::Sqlite => {
+            let mut q: Vec<String> = rest.iter().map(|w| format!("\"{w}\"")).collect();
+            q.push(format!("\"{last}\"*"));
+            q.join(" ")
+        }
+        Dialect::Postgres => {
+            let mut q: Vec<String> = rest.to_vec();
+            q.push(format!("{last}:*"));
+            q.join(" & ")
+        }
+    })
+}
+
 /// Escapes `%`, `_` and `\\` so that a text matches itself in `LIKE ... ESCAPE '\\'`.
 pub fn like_literal(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

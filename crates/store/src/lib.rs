@@ -12,7 +12,7 @@ pub mod repo;
 pub mod sqlite;
 mod writer;
 
-pub use db::{Conn, DbError, DbResult, Dialect, Row, Value};
+pub use db::{Conn, DbError, DbResult, Dialect, Row, Value, text_query};
 pub use sqlite::Durability;
 pub use writer::WriteTx;
 

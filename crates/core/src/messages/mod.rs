@@ -5,10 +5,12 @@ mod catch_up;
 mod edit;
 mod history;
 mod receipts;
+mod search;
 
 pub use edit::Edit;
 pub use history::HistoryEntry;
 pub use receipts::MessageReceipts;
+pub use search::MessageSearch;
 
 use crate::changes::record_as;
 use crate::lookup::{live_room, live_user, live_users, member_room, room_message};

@@ -12,6 +12,7 @@ mod events;
 mod groups;
 mod identity;
 mod rooms;
+mod search;
 mod upload;
 mod users;
 
@@ -82,7 +83,10 @@ pub fn routes() -> Router<Qiscus> {
             .route(&r("refresh_user_token"), post(users::refresh_user_token))
             .route(&r("set_user_device_token"), post(devices::set_user_device_token))
             .route(&r("remove_user_device_token"), post(devices::remove_user_device_token))
-            .route(&r("upload"), post(upload::upload));
+            .route(&r("upload"), post(upload::upload))
+            .route(&r("search_messages"), post(search::search_messages).get(search::search_messages))
+            .route(&r("search"), post(search::search).get(search::search))
+            .route(&r("file_list"), post(search::file_list).get(search::file_list));
     }
     router
 }

@@ -12,6 +12,7 @@ mod process_support;
 mod qiscus_auth;
 mod qiscus_client;
 mod qiscus_client_rooms;
+mod qiscus_client_search;
 mod qiscus_client_users;
 mod qiscus_cross_face;
 mod qiscus_input;

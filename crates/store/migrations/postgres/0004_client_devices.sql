@@ -19,3 +19,5 @@ CREATE TABLE device_tokens (
 );
 -- A file may belong to no room (Qiscus uploads are not tied to one).
 ALTER TABLE files ALTER COLUMN room_id DROP NOT NULL;
+-- Full-text search over message bodies (Qiscus search), words as they are ('simple').
+CREATE INDEX messages_fts ON messages USING GIN (to_tsvector('simple', body));

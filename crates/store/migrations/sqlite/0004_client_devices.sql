@@ -36,3 +36,19 @@ DROP TABLE files;
 ALTER TABLE files_new RENAME TO files;
 CREATE INDEX files_by_room ON files (room_id);
 CREATE INDEX files_by_message ON files (message_id) WHERE message_id IS NOT NULL;
+-- Full-text search over message bodies (Qiscus search): an FTS5 index over the messages
+-- table, kept by triggers in the same transaction as each message.
+CREATE VIRTUAL TABLE messages_fts USING fts5(
+    body, content = 'messages', content_rowid = 'id', tokenize = 'unicode61 remove_diacritics 0'
+);
+INSERT INTO messages_fts (rowid, body) SELECT id, body FROM messages;
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts (rowid, body) VALUES (new.id, new.body);
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
+    INSERT INTO messages_fts (rowid, body) VALUES (new.id, new.body);
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.id, old.body);
+END;

@@ -1,6 +1,6 @@
 //! Messages. Their delivery state is derived from the participants' pointers on every read.
 
-use crate::db::{Conn, DbError, DbResult, Row, in_ints, in_texts, json_ints};
+use crate::db::{Conn, DbError, DbResult, Row, Value, in_ints, in_texts, json_ints, text_match};
 use palaver_domain::{AppId, Message, MessageId, MessageStatus, RoomId, SystemEvent, UserId};
 
 /// The message columns under alias `m`, including the derived delivery state.
@@ -418,6 +418,70 @@ pub fn visible_between(
         &[room.0.into(), first.0.into(), last.0.into(), limit.into()],
         one,
     )
+}
+
+/// Which of a viewer's messages a search selects; every part is optional.
+#[derive(Clone, Debug, Default)]
+pub struct SearchFilter {
+    /// A full-text query made by [`text_query`](crate::db::text_query).
+    pub text: Option<String>,
+    /// Only these rooms (always within the viewer's).
+    pub rooms: Option<Vec<RoomId>>,
+    /// Only messages of this sender.
+    pub sender: Option<UserId>,
+    /// Only messages of this type name.
+    pub type_name: Option<String>,
+    /// Only rooms of these type codes.
+    pub room_kinds: Option<Vec<i64>>,
+}
+
+/// A page of the visible messages of `viewer`'s rooms that `filter` selects, newest first,
+/// and how many it selects in all.
+pub fn search(
+    conn: &mut dyn Conn,
+    viewer: UserId,
+    filter: &SearchFilter,
+    offset: i64,
+    limit: i64,
+) -> DbResult<(Vec<Message>, i64)> {
+    let dialect = conn.dialect();
+    let mut conditions = String::new();
+    let mut params: Vec<Value<'_>> = vec![viewer.0.into()];
+    let rooms = filter.rooms.as_ref().map(|r| json_ints(r.iter().map(|r| r.0)));
+    let kinds = filter.room_kinds.as_ref().map(|k| json_ints(k.iter().copied()));
+    if let Some(text) = &filter.text {
+        params.push(text.as_str().into());
+        conditions.push_str(&format!(" AND {}", text_match(dialect, params.len())));
+    }
+    if let Some(list) = &rooms {
+        params.push(list.as_str().into());
+        conditions.push_str(&format!(" AND m.room_id {}", in_ints(dialect, params.len())));
+    }
+    if let Some(sender) = filter.sender {
+        params.push(sender.0.into());
+        conditions.push_str(&format!(" AND m.sender_id = ${}", params.len()));
+    }
+    if let Some(t) = &filter.type_name {
+        params.push(t.as_str().into());
+        conditions.push_str(&format!(" AND m.type_name = ${}", params.len()));
+    }
+    if let Some(list) = &kinds {
+        params.push(list.as_str().into());
+        conditions.push_str(&format!(
+            " AND m.room_id IN (SELECT r.id FROM rooms r WHERE r.type {})",
+            in_ints(dialect, params.len())
+        ));
+    }
+    let from = format!(
+        "FROM messages m WHERE m.room_id IN (SELECT room_id FROM participants WHERE user_id = $1) \
+         AND m.is_hidden = 0 AND m.deleted = 0 AND {VISIBLE_TO_VIEWER}{conditions}"
+    );
+    let total = conn.query_int(&format!("SELECT COUNT(*) {from}"), &params)?;
+    let n = params.len();
+    params.push(limit.into());
+    params.push(offset.into());
+    let sql = format!("SELECT {} {from} ORDER BY m.id DESC LIMIT ${} OFFSET ${}", message_cols!(), n + 1, n + 2);
+    Ok((conn.query(&sql, &params, one)?, total))
 }
 
 /// Hides a message for one user only; returns whether it was visible to the user before.

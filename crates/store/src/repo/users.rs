@@ -333,10 +333,7 @@ pub fn page(conn: &mut dyn Conn, app: AppId, q: &UserQuery) -> DbResult<(Vec<Use
     let filter = "u.app_id = $1 AND u.deleted = 0 AND u.external_id <> $2 \
                   AND (LOWER(u.fullname) LIKE $3 ESCAPE '\\' OR LOWER(u.external_id) LIKE $3 ESCAPE '\\')";
     let pattern = match &q.containing {
-        Some(text) => {
-            let escaped = text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-            format!("%{escaped}%")
-        }
+        Some(text) => format!("%{}%", crate::db::like_literal(&text.to_lowercase())),
         None => "%".into(),
     };
     let total = conn.query_int(

@@ -46,10 +46,10 @@ impl Core {
                     },
                     None => None,
                 };
-                let rooms = match &search.rooms {
-                    Some(refs) => Some(refs.iter().filter_map(|r| any_room(c, app, r).ok().map(|r| r.id)).collect()),
-                    None => None,
-                };
+                let rooms = search
+                    .rooms
+                    .as_ref()
+                    .map(|refs| refs.iter().filter_map(|r| any_room(c, app, r).ok().map(|r| r.id)).collect());
                 let sender = match &search.sender {
                     Some(UserRef::Id(id)) => Some(*id),
                     Some(UserRef::External(id)) => match users::by_external_id(c, app, id.as_str())? {

@@ -4,7 +4,7 @@
 
 use crate::{Db, new_app, new_group, new_user, on_every_backend, open, text};
 use palaver_domain::{
-    AppId, Change, ChangeId, ChangeKind, MemberChange, Room, RoomMessage, User, UserChange, UserId, Via,
+    AppId, Change, ChangeId, ChangeKind, MemberChange, MessageId, Room, RoomMessage, User, UserChange, UserId, Via,
 };
 use palaver_store::repo::changes::{self as log, ChangeRow};
 use palaver_store::repo::messages;

@@ -146,6 +146,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         print_credentials(created, "Created the app \"default\"");
     }
     let scheme = if app.is_tls() { "https" } else { "http" };
+    if let Some(mqtt) = app.mqtt_addr() {
+        let scheme = if app.is_tls() { "mqtts" } else { "mqtt" };
+        tracing::info!("MQTT is listening on {scheme}://{mqtt}");
+    }
     tracing::info!("Palaver is listening on {scheme}://{}", app.local_addr());
     app.run_until_stopped(shutdown).await;
     tracing::info!("Palaver stopped");

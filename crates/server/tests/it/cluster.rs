@@ -86,6 +86,70 @@ async fn clients_on_two_nodes_exchange_messages_typing_and_receipts() {
     assert_eq!(seen["user"]["isOnline"], true);
 }
 
+/// A Qiscus client API call (`/api/v2/sdk/<action>`, JSON) that must succeed; returns `results`.
+async fn qiscus_sdk(
+    on: &Endpoint,
+    app_id: &str,
+    action: &str,
+    token: Option<&str>,
+    body: serde_json::Value,
+) -> serde_json::Value {
+    let mut headers = vec![("QISCUS-SDK-APP-ID", app_id), ("Content-Type", "application/json")];
+    if let Some(t) = token {
+        headers.push(("QISCUS-SDK-TOKEN", t));
+    }
+    let answer = on.request("POST", &format!("/api/v2/sdk/{action}"), &headers, body.to_string()).await;
+    assert_eq!(answer.http, 200, "{action}: {}", answer.body);
+    answer.body["results"].clone()
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL and NATS: set PALAVER_TEST_DATABASE_URL and PALAVER_TEST_NATS_URL, run with --include-ignored"]
+async fn a_qiscus_client_on_one_node_hears_a_comment_posted_on_another_over_mqtt() {
+    let (_, nats) = cluster_env();
+    let (args, creds, _) = cluster(&nats).await;
+    let (a, b) = (Node::start(&args), Node::start(&args));
+    let app_id = creds.qiscus_app_id.clone();
+    let (on_a, on_b) = (Endpoint::new(a.addr, creds.clone()), Endpoint::new(b.addr, creds));
+    let login = |id: &str| json!({"email": id, "password": "k", "username": id});
+    let alice = qiscus_sdk(&on_a, &app_id, "login_or_register", None, login("alice")).await;
+    let bob = qiscus_sdk(&on_b, &app_id, "login_or_register", None, login("bob")).await;
+    let (alice, bob) =
+        (alice["user"]["token"].as_str().unwrap().to_string(), bob["user"]["token"].as_str().unwrap().to_string());
+
+    // Bob listens on node B's MQTT; alice posts on node A.
+    let mqtt = b.mqtt.expect("node B listens for MQTT");
+    let (client, mut events) =
+        rumqttc::AsyncClient::new(rumqttc::MqttOptions::new("bob-b", mqtt.ip().to_string(), mqtt.port()), 16);
+    client.subscribe(format!("{bob}/c"), rumqttc::QoS::AtMostOnce).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut subscribed = false;
+    while !subscribed && Instant::now() < deadline {
+        if let Ok(Ok(rumqttc::Event::Incoming(rumqttc::Packet::SubAck(ack)))) =
+            tokio::time::timeout(Duration::from_secs(1), events.poll()).await
+        {
+            assert!(matches!(ack.return_codes[0], rumqttc::SubscribeReasonCode::Success(_)));
+            subscribed = true;
+        }
+    }
+    assert!(subscribed, "bob's subscription on node B is granted");
+    let room =
+        qiscus_sdk(&on_a, &app_id, "get_or_create_room_with_target", Some(&alice), json!({"emails": "bob"})).await;
+    let room = room["room"]["id"].clone();
+    qiscus_sdk(&on_a, &app_id, "post_comment", Some(&alice), json!({"comment": "across nodes", "topic_id": room}))
+        .await;
+    loop {
+        assert!(Instant::now() < deadline, "the comment reached node B's MQTT client in time");
+        if let Ok(Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p)))) =
+            tokio::time::timeout(Duration::from_secs(1), events.poll()).await
+        {
+            let comment: serde_json::Value = serde_json::from_slice(&p.payload).unwrap();
+            assert_eq!((p.topic, comment["message"].as_str()), (format!("{bob}/c"), Some("across nodes")));
+            break;
+        }
+    }
+}
+
 #[tokio::test]
 #[ignore = "needs PostgreSQL and NATS: set PALAVER_TEST_DATABASE_URL and PALAVER_TEST_NATS_URL, run with --include-ignored"]
 async fn a_node_killed_mid_flow_loses_no_acknowledged_message_and_clients_miss_none() {

@@ -13,6 +13,8 @@ pub struct Node {
     child: Child,
     /// Where it listens.
     pub addr: SocketAddr,
+    /// Where its MQTT listener listens.
+    pub mqtt: Option<SocketAddr>,
     /// The arguments it was started with, to start it again.
     pub args: Vec<String>,
 }
@@ -43,15 +45,20 @@ impl Node {
             .expect("palaver starts");
         let (tx, rx) = mpsc::channel();
         let stderr = child.stderr.take().unwrap();
+        // The MQTT listener is announced first, then HTTP.
         std::thread::spawn(move || {
+            let mut mqtt = None;
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(addr) = line.split("listening on mqtt://").nth(1) {
+                    mqtt = addr.trim().parse().ok();
+                }
                 if let Some(addr) = line.split("listening on http://").nth(1) {
-                    let _ = tx.send(addr.trim().to_string());
+                    let _ = tx.send((addr.trim().to_string(), mqtt));
                 }
             }
         });
-        let addr = rx.recv_timeout(Duration::from_secs(30)).expect("the node listens").parse().unwrap();
-        Node { child, addr, args: args.to_vec() }
+        let (addr, mqtt) = rx.recv_timeout(Duration::from_secs(30)).expect("the node listens");
+        Node { child, addr: addr.parse().unwrap(), mqtt, args: args.to_vec() }
     }
 
     /// The process id.

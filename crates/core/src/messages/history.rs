@@ -76,10 +76,8 @@ impl Core {
         self.store()
             .read(move |c| {
                 let room = live_room(c, app, &room)?;
-                // One row more than asked gives the last message's predecessor.
-                let mut rows = messages::visible_page_newest_first(c, room.id, offset, limit + 1)?;
-                let extra = if rows.len() as i64 > limit { rows.pop() } else { None };
-                entries(c, app, rows, extra.map_or(MessageId(0), |m| m.id))
+                let rows = messages::visible_page_newest_first(c, room.id, offset, limit + 1)?;
+                older_page(c, app, rows, limit)
             })
             .await
     }
@@ -109,9 +107,8 @@ impl Core {
                     rows.reverse();
                     return entries(c, app, rows, before_oldest);
                 }
-                let mut rows = messages::visible_next_to(c, room.id, user, anchor, false, limit + 1)?;
-                let extra = if rows.len() as i64 > limit { rows.pop() } else { None };
-                entries(c, app, rows, extra.map_or(MessageId(0), |m| m.id))
+                let rows = messages::visible_next_to(c, room.id, user, anchor, false, limit + 1)?;
+                older_page(c, app, rows, limit)
             })
             .await
     }
@@ -290,4 +287,16 @@ fn entries(
             HistoryEntry { item, previous }
         })
         .collect())
+}
+
+/// A page of `limit` messages read newest first with one row more than asked: that extra
+/// row, when there is one, is the predecessor of the page's oldest message.
+fn older_page(
+    c: &mut dyn palaver_store::Conn,
+    app: AppId,
+    mut rows: Vec<palaver_domain::Message>,
+    limit: i64,
+) -> Result<Vec<HistoryEntry>, Error> {
+    let extra = if rows.len() as i64 > limit { rows.pop() } else { None };
+    entries(c, app, rows, extra.map_or(MessageId(0), |m| m.id))
 }

@@ -98,6 +98,17 @@ fn peer(parts: &Parts) -> Option<IpAddr> {
     parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())
 }
 
+/// The app a request names in `QISCUS-SDK-APP-ID`, and that id.
+async fn app_of(q: &Qiscus, parts: &Parts) -> Result<(AppId, String), ApiError> {
+    let Some(app_code) = header_value(&parts.headers, APP_ID) else {
+        return Err(ApiError::unauthorized("Header QISCUS-SDK-APP-ID is required"));
+    };
+    match q.core.app_of_key(crate::SECRET.name, &app_code).await {
+        Some(app) => Ok((app, app_code)),
+        None => Err(ApiError::unauthorized("Unknown QISCUS-SDK-APP-ID")),
+    }
+}
+
 /// A call naming its app, before login: the app and the parameters.
 pub struct AppCall {
     /// The app.
@@ -115,12 +126,7 @@ impl FromRequest<Qiscus> for AppCall {
 
     async fn from_request(req: Request, q: &Qiscus) -> Result<Self, ApiError> {
         let (parts, body) = req.into_parts();
-        let Some(app_code) = header_value(&parts.headers, APP_ID) else {
-            return Err(ApiError::unauthorized("Header QISCUS-SDK-APP-ID is required"));
-        };
-        let Some(app) = q.core.app_of_key(crate::SECRET.name, &app_code).await else {
-            return Err(ApiError::unauthorized("Unknown QISCUS-SDK-APP-ID"));
-        };
+        let (app, app_code) = app_of(q, &parts).await?;
         let from = peer(&parts);
         let params = Params::from_request(Request::from_parts(parts, body), q).await?;
         Ok(AppCall { app, app_code, from, params })

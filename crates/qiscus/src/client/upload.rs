@@ -3,7 +3,7 @@
 //! URL. Files are served at the public file route every face's uploads share
 //! (`{public_url}/v1/files/{id}`, whose unguessable id is the capability).
 
-use super::{APP_ID, TOKEN, peer};
+use super::{TOKEN, app_of, peer};
 use crate::Qiscus;
 use crate::auth::header_value;
 use crate::envelope::{ApiError, ApiResult, Reply};
@@ -46,12 +46,7 @@ fn media_type(given: Option<&str>) -> String {
 /// file (Android's form).
 pub async fn upload(State(q): State<Qiscus>, req: Request) -> ApiResult<Value> {
     let (parts, body) = req.into_parts();
-    let Some(app_code) = header_value(&parts.headers, APP_ID) else {
-        return Err(ApiError::unauthorized("Header QISCUS-SDK-APP-ID is required"));
-    };
-    let Some(app) = q.core.app_of_key(crate::SECRET.name, &app_code).await else {
-        return Err(ApiError::unauthorized("Unknown QISCUS-SDK-APP-ID"));
-    };
+    let (app, _) = app_of(&q, &parts).await?;
     let from = peer(&parts);
     let query = Params::parse(parts.uri.query(), "", b"")?;
     let mut token = match header_value(&parts.headers, TOKEN) {

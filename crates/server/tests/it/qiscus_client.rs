@@ -437,3 +437,45 @@ async fn channels_and_custom_events_reach_their_members_only() {
     b.quiet().await;
     e.quiet().await;
 }
+
+#[tokio::test]
+async fn the_mqtt_port_speaks_tls_when_the_server_has_a_certificate() {
+    let (app, tls) = crate::taptalk_tls::tls_server(|_| {}).await;
+    // The test's HTTP client speaks no TLS: the user and token come from the core.
+    let id = palaver_domain::ExternalId::parse("bob").unwrap();
+    let upsert = palaver_core::UserUpsert {
+        id: id.clone(),
+        profile: palaver_domain::UserProfile { fullname: Some("Bob".into()), ..Default::default() },
+        name_required: true,
+        with_login: true,
+        password: None,
+    };
+    app.core.upsert_user(app.core_app(), upsert).await.unwrap();
+    let token = app.core.user_token(app.core_app(), palaver_domain::UserRef::External(id)).await.unwrap();
+    let bob = json!({ "token": token });
+    let mut stream = tls.stream_to(app.mqtt.expect("an MQTT listener")).await;
+    let mut out = bytes::BytesMut::new();
+    let mut connect = rumqttc::Connect::new("android-bob");
+    connect.keep_alive = 30;
+    Packet::Connect(connect).write(&mut out, 1024).unwrap();
+    Packet::Subscribe(rumqttc::Subscribe::new(format!("{}/c", bob["token"].as_str().unwrap()), QoS::AtLeastOnce))
+        .write(&mut out, 1024)
+        .unwrap();
+    stream.write_all(&out).await.unwrap();
+    let mut buf = bytes::BytesMut::new();
+    let mut packets = Vec::new();
+    while packets.len() < 2 {
+        match Packet::read(&mut buf, 1024) {
+            Ok(p) => packets.push(p),
+            Err(_) => {
+                let n =
+                    tokio::time::timeout(Duration::from_secs(10), stream.read_buf(&mut buf)).await.unwrap().unwrap();
+                assert!(n > 0, "the server answered {packets:?} and closed");
+            }
+        }
+    }
+    assert!(matches!(&packets[0], Packet::ConnAck(a) if a.code == rumqttc::ConnectReturnCode::Success));
+    assert!(
+        matches!(&packets[1], Packet::SubAck(s) if s.return_codes == vec![SubscribeReasonCode::Success(QoS::AtLeastOnce)])
+    );
+}

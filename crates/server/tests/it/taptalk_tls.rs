@@ -14,14 +14,21 @@ use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
 use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 use tokio_tungstenite::tungstenite::Message;
 
-struct Tls {
+/// A TLS client trusting the test server's certificate.
+pub struct Tls {
     connector: TlsConnector,
     addr: std::net::SocketAddr,
 }
 
 impl Tls {
-    async fn stream(&self) -> tokio_rustls::client::TlsStream<TcpStream> {
-        let tcp = TcpStream::connect(self.addr).await.unwrap();
+    /// A TLS connection to the server's HTTPS port.
+    pub async fn stream(&self) -> tokio_rustls::client::TlsStream<TcpStream> {
+        self.stream_to(self.addr).await
+    }
+
+    /// A TLS connection to `addr` (another listener of the same server).
+    pub async fn stream_to(&self, addr: std::net::SocketAddr) -> tokio_rustls::client::TlsStream<TcpStream> {
+        let tcp = TcpStream::connect(addr).await.unwrap();
         self.connector.connect(ServerName::try_from("localhost").unwrap(), tcp).await.expect("TLS handshake")
     }
 
@@ -40,7 +47,7 @@ impl Tls {
 }
 
 /// A server with a fresh self-signed certificate for `localhost`, and a client trusting it.
-async fn tls_server(tune: impl FnOnce(&mut palaver_server::config::Settings)) -> (TestApp, Tls) {
+pub async fn tls_server(tune: impl FnOnce(&mut palaver_server::config::Settings)) -> (TestApp, Tls) {
     let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));

@@ -6,6 +6,9 @@ use crate::lookup::{live_room, live_user, member_room, with_context};
 use palaver_domain::{AppId, Error, MessageId, RoomMessage, RoomRef, RoomType, User, UserId, UserRef};
 use palaver_store::repo::{self, messages};
 
+/// Most messages [`Core::reply_times`] reads.
+pub const MAX_REPLY_SCAN: i64 = 200_000;
+
 /// Most unread messages `latest_and_unread` returns besides each room's last message.
 const MAX_UNREAD_LISTED: i64 = 1000;
 
@@ -207,6 +210,34 @@ impl Core {
                 let user = live_user(c, app, &user)?;
                 let n = messages::unread_total(c, user.id, from, to)?;
                 Ok((user, n))
+            })
+            .await
+    }
+
+    /// How long `user` took to answer, in ms, for each time others wrote to it within
+    /// `from..=to` (Unix ms): from the first message of others since the user last wrote, to
+    /// the user's next message in that room. At most the first [`MAX_REPLY_SCAN`] messages of
+    /// the window are read.
+    pub async fn reply_times(&self, app: AppId, user: UserRef, from: i64, to: i64) -> Result<(User, Vec<i64>), Error> {
+        self.store()
+            .read(move |c| {
+                let user = live_user(c, app, &user)?;
+                let rows = messages::senders_between(c, user.id, from, to, MAX_REPLY_SCAN)?;
+                let mut durations = Vec::new();
+                let mut room = None;
+                let mut waiting_since: Option<i64> = None;
+                for (r, sender, created) in rows {
+                    if room != Some(r) {
+                        room = Some(r);
+                        waiting_since = None;
+                    }
+                    if sender != user.id {
+                        waiting_since.get_or_insert(created);
+                    } else if let Some(since) = waiting_since.take() {
+                        durations.push(created - since);
+                    }
+                }
+                Ok((user, durations))
             })
             .await
     }

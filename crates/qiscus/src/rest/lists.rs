@@ -1,5 +1,5 @@
-//! A user's rooms and unread messages: `get_user_rooms`, `get_unread_count`,
-//! `get_unread_users`, `get_user_unread_count`.
+//! A user's rooms, unread messages and replies: `get_user_rooms`, `get_unread_count`,
+//! `get_unread_users`, `get_user_unread_count`, `get_average_reply_time_user`.
 
 use crate::Qiscus;
 use crate::auth::QiscusApp;
@@ -74,4 +74,25 @@ pub async fn get_user_unread_count(State(q): State<Qiscus>, auth: QiscusApp, p: 
         }
     }
     Ok(Reply(json!({ "user_unread_count": counts })))
+}
+
+/// `get_average_reply_time_user`: how long the user took to answer others within the time
+/// window: average, longest and shortest, in whole seconds (0 when it never answered).
+pub async fn get_average_reply_time_user(State(q): State<Qiscus>, auth: QiscusApp, p: Params) -> ApiResult<Value> {
+    let user = validate::user_ref(&p, "user_id")?;
+    let (from, to) = window(&p)?;
+    let (user, durations) = q.core.reply_times(auth.app, user, from, to).await?;
+    let secs = |ms: i64| (ms + 500) / 1000;
+    let average = if durations.is_empty() { 0 } else { durations.iter().sum::<i64>() / durations.len() as i64 };
+    let (longest, shortest) =
+        (durations.iter().max().copied().unwrap_or(0), durations.iter().min().copied().unwrap_or(0));
+    Ok(Reply(json!({
+        "data": {
+            "user_id": user.external_id,
+            "duration": {"average": secs(average), "longest": secs(longest), "shortest": secs(shortest)},
+            "replies": durations.len(),
+        },
+        "start_time": p.opt_nonempty("start_time")?,
+        "end_time": p.opt_nonempty("end_time")?,
+    })))
 }

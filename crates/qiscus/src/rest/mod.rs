@@ -49,6 +49,10 @@ pub fn routes() -> Router<Qiscus> {
             get(messages::load_comments_with_range).post(messages::load_comments_with_range),
         )
         .route(&r("broadcast"), post(messages::broadcast))
+        .route(
+            &r("get_average_reply_time_user"),
+            get(lists::get_average_reply_time_user).post(lists::get_average_reply_time_user),
+        )
         .route(&r("post_comment"), post(messages::post_comment))
         .route(&r("load_comments"), get(messages::load_comments).post(messages::load_comments))
         .route(&r("post_system_event_message"), post(messages::post_system_event_message))

@@ -84,3 +84,39 @@ async fn comments_by_range_and_unread_counts_by_user_and_time() {
     let bad = app.qiscus("GET", "get_unread_users", json!({"start_time": "yesterday"})).await;
     assert_qiscus_error(&bad, 400, "Param 'start_time' must be a time as YYYY-MM-DD hh:mm:ss");
 }
+
+#[tokio::test]
+async fn reply_times_measure_from_the_first_unanswered_message_to_the_answer() {
+    let app = TestApp::spawn().await;
+    for (id, name) in [("agent", "Agent"), ("c1", "C1"), ("c2", "C2")] {
+        app.qiscus_user(id, name).await;
+    }
+    let room = |a: &str, b: &str| json!({"user_ids": [a, b]});
+    let r1 =
+        app.qiscus_ok("POST", "get_or_create_room_with_target", room("agent", "c1")).await["room"]["room_id"].clone();
+    let r2 =
+        app.qiscus_ok("POST", "get_or_create_room_with_target", room("agent", "c2")).await["room"]["room_id"].clone();
+    let say =
+        |who: &str, room: &serde_json::Value, text: &str| json!({"user_id": who, "room_id": room, "message": text});
+    for (who, r, text) in [
+        ("c1", &r1, "q1"),
+        ("c1", &r1, "q1 again"),
+        ("agent", &r1, "a1"),
+        ("agent", &r1, "a1 more"),
+        ("c2", &r2, "q2"),
+        ("agent", &r2, "a2"),
+        ("c2", &r2, "unanswered"),
+    ] {
+        app.qiscus_ok("POST", "post_comment", say(who, r, text)).await;
+    }
+    let r = app.qiscus_ok("GET", "get_average_reply_time_user", json!({"user_id": "agent"})).await;
+    assert_eq!((r["data"]["user_id"].as_str(), r["data"]["replies"].as_i64()), (Some("agent"), Some(2)), "{r}");
+    let d = &r["data"]["duration"];
+    assert!(d["average"].is_i64() && d["longest"].as_i64() >= d["shortest"].as_i64(), "{d}");
+    let none = app
+        .qiscus_ok("GET", "get_average_reply_time_user", json!({"user_id": "c2", "end_time": "2000-01-01 00:00:00"}))
+        .await;
+    assert_eq!((none["data"]["replies"].as_i64(), &none["data"]["duration"]["average"]), (Some(0), &json!(0)));
+    let unknown = app.qiscus("GET", "get_average_reply_time_user", json!({"user_id": "nobody"})).await;
+    assert_qiscus_error(&unknown, 404, "User is not found");
+}

@@ -1,7 +1,7 @@
 //! Messages. Their delivery state is derived from the participants' pointers on every read.
 
 use crate::db::{Conn, DbError, DbResult, Row, Value, in_ints, in_texts, json_ints, text_match};
-use palaver_domain::{AppId, Message, MessageId, MessageStatus, RoomId, SystemEvent, UserId};
+use palaver_domain::{AppId, Message, MessageId, MessageStatus, MessageType, RoomId, SystemEvent, UserId};
 
 /// The message columns under alias `m`, including the derived delivery state.
 #[macro_export]
@@ -397,6 +397,25 @@ pub fn users_with_unread(
         ),
         &[app.0.into(), from.into(), to.into(), limit.into(), offset.into()],
         |r| Ok(UserId(r.int(0)?)),
+    )
+}
+
+/// Who sent each visible, non-system message of `user`'s rooms created within `from..=to`
+/// (Unix ms), and when: `(room, sender, created)` by room, then in order, at most `limit`.
+pub fn senders_between(
+    conn: &mut dyn Conn,
+    user: UserId,
+    from: i64,
+    to: i64,
+    limit: i64,
+) -> DbResult<Vec<(RoomId, UserId, i64)>> {
+    conn.query(
+        "SELECT m.room_id, m.sender_id, m.created FROM messages m \
+         WHERE m.room_id IN (SELECT room_id FROM participants WHERE user_id = $1) \
+         AND m.created >= $2 AND m.created <= $3 AND m.is_hidden = 0 AND m.deleted = 0 AND m.type_code <> $4 \
+         ORDER BY m.room_id, m.id LIMIT $5",
+        &[user.0.into(), from.into(), to.into(), MessageType::SYSTEM.into(), limit.into()],
+        |r| Ok((RoomId(r.int(0)?), UserId(r.int(1)?), r.int(2)?)),
     )
 }
 

@@ -4,7 +4,7 @@
 //! stored as SHA-256 hashes.
 
 use crate::{Core, secrets};
-use palaver_domain::{AppId, Error, Field, Invalid, time::now_ms};
+use palaver_domain::{AppId, Entity, Error, Field, Invalid, time::now_ms};
 use palaver_store::repo::apps::{self, KeyRecord};
 use palaver_store::{DbError, Store};
 use serde::Serialize;
@@ -228,6 +228,25 @@ impl Core {
         Ok(CreatedApp { app_id: id.0, name: name.to_string(), keys })
     }
 
+    /// Gives the app named `app_name` a new secret for its key of `kind` (the key id stays);
+    /// the old secret stops working on this node at once and on running servers within a
+    /// minute (they reload the keys).
+    pub async fn rotate_key(&self, app_name: &str, kind: KeyKind) -> Result<IssuedKey, Error> {
+        let secret = secrets::random_token(kind.secret_chars);
+        let (hash, kept) = (secrets::hash(&secret), if kind.signs { secret.clone() } else { String::new() });
+        let (name, kind_name) = (app_name.to_string(), kind.name);
+        let id = self
+            .store()
+            .write(move |tx| {
+                let (_, key_id) = apps::key_of_app(tx.conn(), &name, kind_name)?.ok_or(Error::NotFound(Entity::App))?;
+                apps::set_key_secret(tx.conn(), &key_id, &hash, &kept, now_ms())?;
+                Ok::<_, Error>(key_id)
+            })
+            .await?;
+        self.reload_apps().await?;
+        Ok(IssuedKey { kind: kind.name, id, secret })
+    }
+
     /// The secret of a key of `kind` that signs tokens, to check a signature with.
     pub async fn signing_secret(&self, kind: &str, key_id: &str) -> Result<Option<String>, Error> {
         let (kind, key_id) = (kind.to_string(), key_id.to_string());
@@ -261,7 +280,7 @@ impl Core {
         }
     }
 
-    async fn reload_apps(&self) -> Result<(), Error> {
+    pub(crate) async fn reload_apps(&self) -> Result<(), Error> {
         let keys = self.store().read(|c| apps::keys(c)).await.map_err(Error::from)?;
         self.inner.apps.replace(keys);
         Ok(())

@@ -46,6 +46,10 @@ impl Core {
             if let Err(e) = self.reload_rate_limits().await {
                 tracing::warn!(error = %e, "reading the apps' rate limits");
             }
+            // Keys rotated by `palaver app rotate` stop working here within a minute.
+            if let Err(e) = self.reload_apps().await {
+                tracing::warn!(error = %e, "reading the apps' keys");
+            }
             match self.purge_changes().await {
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(changes = n, "purged old changes"),

@@ -60,6 +60,20 @@ enum AppCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Give an app a new secret for one kind of key (the key id stays; the old secret stops
+    /// working, on running servers within a minute). Prints the new secret this once.
+    Rotate {
+        /// The app's name.
+        name: String,
+        /// The kind of key: taptalk.server_key, taptalk.app_key or qiscus.secret.
+        #[arg(long)]
+        kind: String,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Show or change an app's own rate limits (per minute; 0: unlimited); the ones not set
     /// follow the server's. Running servers apply changes within a minute.
     Limits {
@@ -111,6 +125,9 @@ fn main() -> ExitCode {
             Some(Command::App { command: AppCommand::Create { name, json, db } }) => create_app(&db, &name, json).await,
             Some(Command::App { command: AppCommand::List { json, db } }) => list_apps(&db, json).await,
             Some(Command::App { command: limits @ AppCommand::Limits { .. } }) => app_limits(limits).await,
+            Some(Command::App { command: AppCommand::Rotate { name, kind, json, db } }) => {
+                rotate_key(&db, &name, &kind, json).await
+            }
             Some(Command::Migrate(db)) => migrate(&db).await,
         }
     });
@@ -235,6 +252,33 @@ async fn list_apps(db: &DbArgs, json: bool) -> Result<(), String> {
             let keys: Vec<String> =
                 key_ids_json(&a.keys).iter().map(|(k, v)| format!("{k} {}", v.as_str().unwrap_or_default())).collect();
             println!("{}\t{}\t{}", a.app_id, a.name, keys.join("\t"));
+        }
+    }
+    Ok(())
+}
+
+/// `app rotate`: a new secret for one of an app's keys, shown once in the face's own words.
+async fn rotate_key(db: &DbArgs, name: &str, kind: &str, json: bool) -> Result<(), String> {
+    let Some(kind) = key_kinds().into_iter().find(|k| k.name == kind) else {
+        let kinds: Vec<&str> = key_kinds().iter().map(|k| k.name).collect();
+        return Err(format!("--kind must be one of {}", kinds.join(", ")));
+    };
+    let core = open_core(db).await?;
+    let result = core.rotate_key(name, kind).await;
+    core.close().await;
+    let key = result.map_err(|e| match e {
+        Error::NotFound(_) => format!("There is no app named {name:?} with a {} key", kind.name),
+        other => other.to_string(),
+    })?;
+    let fields = (kind.show)(&key.id, Some(&key.secret));
+    if json {
+        let object: serde_json::Map<String, serde_json::Value> =
+            fields.iter().map(|f| (f.name.to_string(), serde_json::Value::from(f.value.clone()))).collect();
+        println!("{}", serde_json::Value::Object(object));
+    } else {
+        println!("New secret for the app {name:?} (shown only this once):");
+        for f in fields.iter().filter_map(|f| f.label.map(|l| (l, &f.value))) {
+            println!("  {:<32} {}", f.0, f.1);
         }
     }
     Ok(())

@@ -54,6 +54,31 @@ fn app_create_prints_credentials_as_json_and_app_list_hides_secrets() {
 }
 
 #[test]
+fn app_rotate_gives_a_key_a_new_secret_and_keeps_its_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| palaver().args(args).arg("--data-dir").arg(dir.path()).output().unwrap();
+    let out = run(&["app", "create", "--name", "shop", "--json"]);
+    let creds: Value = serde_json::from_slice(&out.stdout).expect("credentials");
+    let out = run(&["app", "rotate", "shop", "--kind", "qiscus.secret", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rotated: Value = serde_json::from_slice(&out.stdout).expect("one JSON object on stdout");
+    assert_eq!(rotated["qiscus_app_id"], creds["qiscus_app_id"]);
+    let secret = rotated["qiscus_secret"].as_str().unwrap();
+    assert!(secret.len() >= 32 && Some(secret) != creds["qiscus_secret"].as_str(), "{rotated}");
+
+    let out = run(&["app", "rotate", "shop", "--kind", "nope"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--kind must be one of"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&["app", "rotate", "nobody", "--kind", "taptalk.server_key"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("There is no app named \"nobody\""));
+}
+
+#[test]
 fn first_start_prints_the_default_credentials_and_sigterm_stops_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = palaver()

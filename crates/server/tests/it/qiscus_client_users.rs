@@ -189,3 +189,38 @@ async fn uploads_stream_to_a_file_url_any_participant_can_fetch() {
         "The request is not multipart/form-data",
     );
 }
+
+#[tokio::test]
+async fn a_rotated_secret_replaces_the_old_one_for_the_server_api_and_identity_tokens() {
+    let app = TestApp::spawn().await;
+    let (app_id, old) = (app.creds.qiscus_app_id.clone(), app.creds.qiscus_secret.clone());
+    let key = app.core.rotate_key("default", palaver_qiscus::SECRET).await.unwrap();
+    assert_eq!(key.id, app_id);
+    for (secret, status) in [(old.as_str(), 401), (key.secret.as_str(), 200)] {
+        let headers = [("QISCUS-SDK-APP-ID", app_id.as_str()), ("QISCUS-SDK-SECRET", secret)];
+        assert_eq!(app.qiscus_with("GET", "get_user_list", &headers, json!({})).await.http, status);
+    }
+    let n = nonce(&app).await;
+    let claims = json!({"iss": app_id, "iat": now(), "nbf": now(), "exp": now() + 60, "nce": n, "prn": "zed"});
+    assert_eq!(
+        sdk(
+            &app,
+            "POST",
+            "auth/verify_identity_token",
+            None,
+            json!({"identity_token": identity_token(&old, claims.clone())})
+        )
+        .await
+        .http,
+        401
+    );
+    let ok = sdk(
+        &app,
+        "POST",
+        "auth/verify_identity_token",
+        None,
+        json!({"identity_token": identity_token(&key.secret, claims)}),
+    )
+    .await;
+    assert_eq!(ok.http, 200, "{}", ok.body);
+}

@@ -81,6 +81,24 @@ pub fn signing_secret(conn: &mut dyn Conn, kind: &str, key_id: &str) -> DbResult
     Ok(found.filter(|s| !s.is_empty()))
 }
 
+/// The key of `kind` of the app named `app_name`: its id, if the app has one.
+pub fn key_of_app(conn: &mut dyn Conn, app_name: &str, kind: &str) -> DbResult<Option<(AppId, String)>> {
+    conn.query_opt(
+        "SELECT k.app_id, k.key_id FROM app_keys k JOIN apps a ON a.id = k.app_id WHERE a.name = $1 AND k.kind = $2",
+        &[app_name.into(), kind.into()],
+        |r| Ok((AppId(r.int(0)?), r.text(1)?)),
+    )
+}
+
+/// Gives a key a new secret (its hash, and the secret itself for kinds that keep it).
+pub fn set_key_secret(conn: &mut dyn Conn, key_id: &str, secret_hash: &str, secret: &str, now: i64) -> DbResult<()> {
+    conn.execute(
+        "UPDATE app_keys SET secret_hash = $1, secret = $2, created = $3 WHERE key_id = $4",
+        &[secret_hash.into(), secret.into(), now.into(), key_id.into()],
+    )?;
+    Ok(())
+}
+
 /// All apps, oldest first.
 pub fn list(conn: &mut dyn Conn) -> DbResult<Vec<AppRecord>> {
     conn.query("SELECT id, name, created FROM apps ORDER BY id", &[], app_row)

@@ -31,6 +31,26 @@ pub async fn logins(api: &Api, prefix: &str, n: usize, concurrency: usize) -> Re
     Ok(out.into_iter().flatten().collect())
 }
 
+/// Creates `rooms` groups (external ids `<prefix>-<r>`) of `members` users each: room `r` holds
+/// users `<user_prefix><r * members>` to `<user_prefix><r * members + members - 1>`. Returns
+/// their room ids.
+pub async fn groups(
+    api: &Api,
+    prefix: &str,
+    user_prefix: &str,
+    rooms: usize,
+    members: usize,
+) -> Result<Vec<String>, String> {
+    let mut ids = Vec::with_capacity(rooms);
+    for r in 0..rooms {
+        let xcs: Vec<String> = (0..members).map(|m| format!("{user_prefix}{}", r * members + m)).collect();
+        let body = serde_json::json!({"xcRoomID": format!("{prefix}-{r}"), "type": 2, "name": format!("Room {r}"), "participantXCUserIDs": xcs});
+        let d = api.server("/v1/server/room/create_or_update", body).await?;
+        ids.push(d["room"]["roomID"].as_str().unwrap_or_default().to_string());
+    }
+    Ok(ids)
+}
+
 /// Opens one connection per entry of `who` (indexes into `logins`), `concurrency` at a time.
 /// Returns the connections and the connect rate per second.
 pub async fn connect_all(

@@ -83,6 +83,14 @@ impl Server {
         Ok(server)
     }
 
+    /// The server's memory growth per connection, in bytes, from `before` (KiB, read before
+    /// the connections opened) to now.
+    pub fn bytes_per_connection(&self, before: Option<u64>, connections: usize) -> (Option<u64>, Option<f64>) {
+        let after = self.rss_kib();
+        let per = before.zip(after).map(|(b, a)| a.saturating_sub(b) as f64 * 1024.0 / connections.max(1) as f64);
+        (after, per)
+    }
+
     /// The server's resident memory in KiB, when this tool started it.
     pub fn rss_kib(&self) -> Option<u64> {
         let pid = self.child.as_ref()?.id();

@@ -16,6 +16,21 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+/// Longest file name kept, in characters.
+const MAX_FILE_NAME_CHARS: usize = 255;
+
+/// The media type a file is stored (and later served) with: the declared one when it looks
+/// like one (`type/subtype`, header-safe, at most 255 bytes), lowercased, else
+/// `application/octet-stream`.
+fn stored_media_type(declared: Option<&str>) -> String {
+    match declared {
+        Some(m) if m.len() <= 255 && m.contains('/') && m.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b)) => {
+            m.to_ascii_lowercase()
+        }
+        _ => "application/octet-stream".into(),
+    }
+}
+
 /// The caps on uploads in progress.
 pub(crate) struct Uploads {
     total: Arc<Semaphore>,
@@ -234,13 +249,17 @@ impl Upload {
 
     /// Completes the upload as a file shared in `room`, which the uploader must be a
     /// participant of (a personal room of the uploader's comes into being for it), or as a
-    /// file of no room (`None`), kept until its app is gone.
+    /// file of no room (`None`), kept until its app is gone. The file keeps its name (`file`
+    /// when none is given, cut at 255 characters) and its declared media type when it looks
+    /// like one.
     pub async fn finish(
         mut self,
         room: Option<RoomRef>,
-        file_name: String,
-        media_type: String,
+        file_name: Option<&str>,
+        declared_type: Option<&str>,
     ) -> Result<Uploaded, Error> {
+        let file_name: String = file_name.unwrap_or("file").chars().take(MAX_FILE_NAME_CHARS).collect();
+        let media_type = stored_media_type(declared_type);
         let (file, block) = self.file.take().ok_or_else(|| Error::internal("finish after a failed write"))?;
         drop(write_block(file, block, true).await?);
         let (app, user) = (self.app, self.user);
@@ -294,5 +313,19 @@ impl Drop for Upload {
     fn drop(&mut self) {
         // After `finish` the temporary file has been renamed away; this then does nothing.
         let _ = std::fs::remove_file(&self.temp);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stored_media_type;
+
+    #[test]
+    fn a_declared_media_type_is_kept_only_when_it_looks_like_one() {
+        assert_eq!(stored_media_type(Some("Image/PNG")), "image/png");
+        for odd in [None, Some("png"), Some("text/html\r\nX: y"), Some("a/\u{e9}")] {
+            assert_eq!(stored_media_type(odd), "application/octet-stream", "{odd:?}");
+        }
+        assert_eq!(stored_media_type(Some(&format!("a/{}", "b".repeat(300)))), "application/octet-stream");
     }
 }

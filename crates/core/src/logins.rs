@@ -5,7 +5,7 @@
 use crate::users::UserUpsert;
 use crate::{Core, secrets};
 use palaver_domain::error::AuthError;
-use palaver_domain::{AppId, Error, ExternalId, User, UserId, UserProfile, UserRef};
+use palaver_domain::{AppId, Error, ExternalId, User, UserProfile, UserRef};
 use palaver_store::repo::{devices, users};
 
 /// Characters of a login nonce.
@@ -124,13 +124,5 @@ impl Core {
     /// Counts a failed login (a bad identity token, say) against its address.
     pub fn note_failed_login(&self, from: Option<IpAddr>) {
         self.count_failure(from, &Error::Unauthorized(AuthError::Invalid));
-    }
-
-    /// Whether two users share a room: who may see whose presence.
-    pub async fn share_a_room(&self, a: UserId, b: UserId) -> Result<bool, Error> {
-        if a == b {
-            return Ok(true);
-        }
-        self.store().read(move |c| Ok(palaver_store::repo::participants::share_a_room(c, a, b)?)).await
     }
 }

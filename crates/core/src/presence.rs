@@ -60,6 +60,14 @@ impl Core {
         }
     }
 
+    /// Whether two users share a room: who may see whose presence.
+    pub async fn share_a_room(&self, a: UserId, b: UserId) -> Result<bool, Error> {
+        if a == b {
+            return Ok(true);
+        }
+        self.store().read(move |c| Ok(participants::share_a_room(c, a, b)?)).await
+    }
+
     /// Relays that `user` started or stopped typing in a room to its other participants.
     pub async fn typing(&self, app: AppId, user: UserId, room: RoomRef, typing: bool) -> Result<(), Error> {
         let (room, who, mut recipients) = self.signalling(app, user, room).await?;

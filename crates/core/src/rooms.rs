@@ -11,7 +11,7 @@ use crate::{Actor, Core};
 use palaver_domain::limits::{MAX_JSON_CHARS, MAX_NAME_CHARS, MAX_URL_CHARS, check_codes, check_opt_chars};
 use palaver_domain::{
     AppId, ChangeKind, Entity, Error, ExternalId, Field, Invalid, MemberChange, Participant, Room, RoomChange,
-    RoomDetails, RoomFilter, RoomRef, RoomSummary, RoomType, SystemAction, User, UserId, UserRef, time::now_ms,
+    RoomDetails, RoomFilter, RoomId, RoomRef, RoomSummary, RoomType, SystemAction, User, UserId, UserRef, time::now_ms,
 };
 use palaver_store::repo::{files, messages, participants, room_list, rooms};
 use palaver_store::{DbError, WriteTx};
@@ -391,6 +391,20 @@ impl Core {
                 details(c, room)
             })
             .await
+    }
+
+    /// The participants of several rooms (of the user's room list, say), each in joining
+    /// order, read at once.
+    pub async fn participants_of_rooms(
+        &self,
+        rooms: Vec<RoomId>,
+    ) -> Result<std::collections::HashMap<RoomId, Vec<Participant>>, Error> {
+        let rows = self.store().read(move |c| participants::of_rooms(c, &rooms)).await?;
+        let mut by_room: std::collections::HashMap<RoomId, Vec<Participant>> = Default::default();
+        for (room, p) in rows {
+            by_room.entry(room).or_default().push(p);
+        }
+        Ok(by_room)
     }
 
     /// A page of a live room's participants, in joining order, and how many it has in all.

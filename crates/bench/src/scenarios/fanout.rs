@@ -24,17 +24,7 @@ pub async fn run(
 ) -> Result<Outcome, String> {
     let api = Api::new(server.addr, server.creds.clone());
     let logins = load::logins(&api, "fan-", rooms * members, 64).await?;
-    let mut room_ids = Vec::new();
-    for r in 0..rooms {
-        let xcs: Vec<String> = (0..members).map(|m| format!("fan-{}", r * members + m)).collect();
-        let d = api
-            .server(
-                "/v1/server/room/create_or_update",
-                json!({"xcRoomID": format!("fanout-{r}"), "type": 2, "name": format!("Room {r}"), "participantXCUserIDs": xcs}),
-            )
-            .await?;
-        room_ids.push(d["room"]["roomID"].as_str().unwrap_or_default().to_string());
-    }
+    let room_ids = load::groups(&api, "fanout", "fan-", rooms, members).await?;
     let who: Vec<usize> = (0..rooms * members).collect();
     let (conns, _) = load::connect_all(&api, server.addr, &logins, &who, sources, 256).await?;
     let traffic = Arc::new(Traffic::start(conns, WINDOW));

@@ -28,11 +28,7 @@ pub async fn run(server: &Server, api: &Api, shape: Idle, enforce: bool) -> Resu
     let who: Vec<usize> = (0..shape.connections).map(|i| i % shape.users.max(1)).collect();
     let (conns, rate) = load::connect_all(api, server.addr, &logins, &who, shape.sources, shape.concurrency).await?;
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let after = server.rss_kib();
-    let per_conn = match (before, after) {
-        (Some(b), Some(a)) => Some(a.saturating_sub(b) as f64 * 1024.0 / conns.len().max(1) as f64),
-        _ => None,
-    };
+    let (after, per_conn) = server.bytes_per_connection(before, conns.len());
     let held = conns.len();
     drop(conns);
     let met = per_conn.map(|p| held >= 100_000 && p <= 12.0 * 1024.0);

@@ -3,7 +3,7 @@
 //! the Qiscus client API and counts what arrives on every member's `<token>/c`.
 
 use crate::api::Api;
-use crate::load::source;
+use crate::load::{self, source};
 use crate::mqtt::Mqtt;
 use crate::report::{Latency, Outcome, histogram};
 use crate::server::Server;
@@ -70,11 +70,7 @@ pub async fn idle(server: &Server, connections: usize, sources: usize, enforce: 
     let who: Vec<usize> = (0..connections).map(|i| i % users).collect();
     let (conns, rate) = connect(server, &tokens, &who, sources).await?;
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let after = server.rss_kib();
-    let per_conn = match (before, after) {
-        (Some(b), Some(a)) => Some(a.saturating_sub(b) as f64 * 1024.0 / conns.len().max(1) as f64),
-        _ => None,
-    };
+    let (after, per_conn) = server.bytes_per_connection(before, conns.len());
     let held = conns.len();
     drop(conns);
     Ok(Outcome {
@@ -113,17 +109,7 @@ pub async fn fanout(
     let api = Api::new(server.addr, server.creds.clone());
     let n = rooms * members;
     let tokens = tokens(&api, "mqtt-fan-", n).await?;
-    let mut room_ids = Vec::new();
-    for r in 0..rooms {
-        let ids: Vec<String> = (0..members).map(|m| format!("mqtt-fan-{}", r * members + m)).collect();
-        let d = api
-            .server(
-                "/v1/server/room/create_or_update",
-                json!({"xcRoomID": format!("mqtt-fanout-{r}"), "type": 2, "name": format!("Room {r}"), "participantXCUserIDs": ids}),
-            )
-            .await?;
-        room_ids.push(d["room"]["roomID"].as_str().unwrap_or_default().to_string());
-    }
+    let room_ids = load::groups(&api, "mqtt-fanout", "mqtt-fan-", rooms, members).await?;
     let (conns, _) = connect(server, &tokens, &(0..n).collect::<Vec<_>>(), sources).await?;
     let sent_at: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
     let seen: Arc<Mutex<Seen>> = Arc::new(Mutex::new(Seen { latency: Some(histogram()), ..Seen::default() }));

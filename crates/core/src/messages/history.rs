@@ -103,12 +103,8 @@ impl Core {
                 let room = member_room(c, app, user, &room)?;
                 if newer {
                     let mut rows = messages::visible_next_to(c, room.id, user, anchor, true, limit)?;
-                    let before_oldest = match rows.first() {
-                        Some(m) => MessageId(messages::previous_visible_id(c, room.id, m.id)?),
-                        None => MessageId(0),
-                    };
                     rows.reverse();
-                    return entries(c, app, rows, before_oldest);
+                    return looked_up_page(c, app, rows);
                 }
                 let rows = messages::visible_next_to(c, room.id, user, anchor, false, limit + 1)?;
                 older_page(c, app, rows, limit)
@@ -193,23 +189,19 @@ impl Core {
             .read(move |c| {
                 let room = live_room(c, app, &room)?;
                 let rows = messages::visible_between(c, room.id, first, last, limit)?;
-                let before_oldest = match rows.last() {
-                    Some(m) => MessageId(messages::previous_visible_id(c, room.id, m.id)?),
-                    None => MessageId(0),
-                };
-                entries(c, app, rows, before_oldest)
+                looked_up_page(c, app, rows)
             })
             .await
     }
 
     /// How many messages the user has not read in all its rooms, counting those created
-    /// within `from..=to` (Unix ms).
-    pub async fn unread_total(&self, app: AppId, user: UserRef, from: i64, to: i64) -> Result<(User, i64), Error> {
+    /// within `from..=to` (Unix ms), and in how many rooms they are.
+    pub async fn unread_total(&self, app: AppId, user: UserRef, from: i64, to: i64) -> Result<(User, i64, i64), Error> {
         self.store()
             .read(move |c| {
                 let user = live_user(c, app, &user)?;
-                let n = messages::unread_total(c, user.id, from, to)?;
-                Ok((user, n))
+                let (messages, rooms) = messages::unread_total(c, user.id, from, to)?;
+                Ok((user, messages, rooms))
             })
             .await
     }
@@ -318,6 +310,20 @@ fn entries(
             HistoryEntry { item, previous }
         })
         .collect())
+}
+
+/// A page of messages of one room, newest first, whose oldest message's predecessor is
+/// looked up.
+fn looked_up_page(
+    c: &mut dyn palaver_store::Conn,
+    app: AppId,
+    rows: Vec<palaver_domain::Message>,
+) -> Result<Vec<HistoryEntry>, Error> {
+    let before_oldest = match rows.last() {
+        Some(m) => MessageId(messages::previous_visible_id(c, m.room, m.id)?),
+        None => MessageId(0),
+    };
+    entries(c, app, rows, before_oldest)
 }
 
 /// A page of `limit` messages read newest first with one row more than asked: that extra

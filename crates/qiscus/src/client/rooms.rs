@@ -44,37 +44,35 @@ pub async fn user_rooms(State(q): State<Qiscus>, call: UserCall) -> ApiResult<Va
     let (me, list) = q.core.room_list(call.app, UserRef::Id(call.user.id), filter.clone()).await?;
     let total = q.core.room_count(me.id, filter).await?;
     let shown: Vec<RoomSummary> = list.into_iter().filter(|e| show_empty || e.last_message.is_some()).collect();
-    let rooms = listed(&q, &call, &me, &shown, show_participants).await?;
+    let rooms = listed(&q, &me, &shown, show_participants).await?;
     Ok(Reply(json!({
         "meta": {"current_page": paging.page, "total_room": total},
         "rooms_info": rooms,
     })))
 }
 
-/// Room-list entries as client room objects, with their participants if asked for.
-async fn listed(
-    q: &Qiscus,
-    call: &UserCall,
-    me: &User,
-    list: &[RoomSummary],
-    show_participants: bool,
-) -> Result<Vec<Value>, ApiError> {
-    let mut rooms = Vec::with_capacity(list.len());
-    for e in list {
-        let details = if show_participants {
-            Some(q.core.member_room(call.app, me.id, RoomRef::Id(e.room.id)).await?)
-        } else {
-            None
-        };
-        let view = RoomView {
-            partner: e.partner.as_ref(),
-            total_participants: details.as_ref().map_or(0, |d| d.participants.len() as i64),
-            participants: details.map(|d| d.participants.iter().map(|p| participant(&p.user)).collect()),
-            last_comment: last_comment(e, me),
-            unread: e.unread,
-        };
-        rooms.push(room(&e.room, view));
-    }
+/// Room-list entries (rooms `me` is in) as client room objects, with their participants if
+/// asked for, read in one go.
+async fn listed(q: &Qiscus, me: &User, list: &[RoomSummary], show_participants: bool) -> Result<Vec<Value>, ApiError> {
+    let mut members = if show_participants {
+        q.core.participants_of_rooms(list.iter().map(|e| e.room.id).collect()).await?
+    } else {
+        Default::default()
+    };
+    let rooms = list
+        .iter()
+        .map(|e| {
+            let people = members.remove(&e.room.id).filter(|_| show_participants);
+            let view = RoomView {
+                partner: e.partner.as_ref(),
+                total_participants: people.as_ref().map_or(0, |p| p.len() as i64),
+                participants: people.map(|p| p.iter().map(|p| participant(&p.user)).collect()),
+                last_comment: last_comment(e, me),
+                unread: e.unread,
+            };
+            room(&e.room, view)
+        })
+        .collect();
     Ok(rooms)
 }
 
@@ -107,7 +105,7 @@ pub async fn rooms_info(State(q): State<Qiscus>, call: UserCall) -> ApiResult<Va
             }
         }
     }
-    let rooms = listed(&q, &call, &call.user, &found, show_participants).await?;
+    let rooms = listed(&q, &call.user, &found, show_participants).await?;
     Ok(Reply(json!({
         "meta": {"request_rooms_total": requested, "response_rooms_total": rooms.len()},
         "rooms_info": rooms,
@@ -115,20 +113,21 @@ pub async fn rooms_info(State(q): State<Qiscus>, call: UserCall) -> ApiResult<Va
 }
 
 /// The unread count of each of the caller's rooms.
-async fn unread_per_room(q: &Qiscus, call: &UserCall) -> Result<Vec<i64>, ApiError> {
-    let (_, list) = q.core.room_list(call.app, UserRef::Id(call.user.id), RoomFilter::default()).await?;
-    Ok(list.iter().map(|e| e.unread).collect())
+/// The caller's unread comments in all its rooms, and how many rooms hold them.
+async fn unread(q: &Qiscus, call: &UserCall) -> Result<(i64, i64), ApiError> {
+    let (_, messages, rooms) = q.core.unread_total(call.app, UserRef::Id(call.user.id), i64::MIN, i64::MAX).await?;
+    Ok((messages, rooms))
 }
 
 /// `total_unread_count`: unread comments in all the caller's rooms.
 pub async fn total_unread_count(State(q): State<Qiscus>, call: UserCall) -> ApiResult<Value> {
-    let total: i64 = unread_per_room(&q, &call).await?.iter().sum();
+    let (total, _) = unread(&q, &call).await?;
     Ok(Reply(json!({ "total_unread_count": total })))
 }
 
 /// `get_room_unread_count`: how many of the caller's rooms have unread comments.
 pub async fn get_room_unread_count(State(q): State<Qiscus>, call: UserCall) -> ApiResult<Value> {
-    let rooms = unread_per_room(&q, &call).await?.iter().filter(|n| **n > 0).count();
+    let (_, rooms) = unread(&q, &call).await?;
     Ok(Reply(json!({ "total_unread_count": rooms })))
 }
 

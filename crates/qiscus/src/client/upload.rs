@@ -10,15 +10,12 @@ use crate::envelope::{ApiError, ApiResult, Reply};
 use crate::params::{Params, required};
 use axum::extract::multipart::{Field, Multipart};
 use axum::extract::{FromRequest, Request, State};
-use axum::http::HeaderValue;
 use bytes::Bytes;
 use serde_json::{Value, json};
 use std::time::Duration;
 
 /// How long an upload may send nothing before it is given up.
 const UPLOAD_STALL: Duration = Duration::from_secs(30);
-/// Longest file name kept, in characters.
-const MAX_FILE_NAME_CHARS: usize = 255;
 /// Most bytes of the form's other fields (`token` and the like) read and dropped.
 const MAX_OTHER_FIELD: usize = 16 * 1024;
 
@@ -31,14 +28,6 @@ async fn next_chunk(field: &mut Field<'_>) -> Result<Option<Bytes>, ApiError> {
         Ok(Ok(chunk)) => Ok(chunk),
         Ok(Err(_)) => Err(ApiError::bad_request("The file is too large or the upload broke off")),
         Err(_) => Err(stalled()),
-    }
-}
-
-/// A media type as sent, when it looks like one (`type/subtype`, header-safe).
-fn media_type(given: Option<&str>) -> String {
-    match given {
-        Some(m) if m.len() <= 255 && m.contains('/') && HeaderValue::from_str(m).is_ok() => m.to_ascii_lowercase(),
-        _ => "application/octet-stream".into(),
     }
 }
 
@@ -79,13 +68,12 @@ pub async fn upload(State(q): State<Qiscus>, req: Request) -> ApiResult<Value> {
         }
         let token = token.ok_or_else(|| ApiError::unauthorized("Unauthorized"))?;
         let user = q.core.user_by_token(Some(app), &token, from).await?;
-        let name: String = field.file_name().unwrap_or("file").chars().take(MAX_FILE_NAME_CHARS).collect();
-        let media = media_type(field.content_type());
+        let (name, media) = (field.file_name().map(str::to_string), field.content_type().map(str::to_string));
         let mut upload = q.core.begin_upload(app, user.id).await?;
         while let Some(chunk) = next_chunk(&mut field).await? {
             upload.write(&chunk).await?;
         }
-        let uploaded = upload.finish(None, name, media).await?;
+        let uploaded = upload.finish(None, name.as_deref(), media.as_deref()).await?;
         let f = &uploaded.file;
         let url = format!("{}/v1/files/{}", q.core.config().public_url, f.id);
         let (width, height) = uploaded.image_size.unwrap_or((0, 0));

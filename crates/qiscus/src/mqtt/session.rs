@@ -163,16 +163,13 @@ impl Session {
             }
             Packet::Subscribe(sub) => {
                 let mut codes = Vec::with_capacity(sub.filters.len());
-                let mut presence = Vec::new();
+                let mut watched = Vec::new();
                 for f in sub.filters {
                     let granted = if f.qos == QoS::AtMostOnce { QoS::AtMostOnce } else { QoS::AtLeastOnce };
                     let known = self.filters.iter().any(|(p, _)| *p == f.path);
                     let room = known || self.filters.len() < MAX_SUBSCRIPTIONS;
-                    if room && self.may_subscribe(&f.path).await {
+                    if room && self.may_subscribe(&f.path, &mut watched).await {
                         self.filters.retain(|(p, _)| *p != f.path);
-                        if let Some(Topic::Presence(user)) = topics::parse(&f.path) {
-                            presence.push(user.to_string());
-                        }
                         self.filters.push((f.path, granted));
                         codes.push(SubscribeReasonCode::Success(granted));
                     } else {
@@ -180,8 +177,8 @@ impl Session {
                     }
                 }
                 encode(Packet::SubAck(SubAck::new(sub.pkid, codes)), out);
-                for user in presence {
-                    self.retained_presence(&user, out).await;
+                for user in &watched {
+                    self.retained_presence(user, out);
                 }
             }
             Packet::Unsubscribe(unsub) => {
@@ -218,22 +215,19 @@ impl Session {
 
     /// Whether the client may subscribe to `filter`; a token filter makes the connection
     /// that token's user's.
-    async fn may_subscribe(&mut self, filter: &str) -> bool {
+    /// A granted presence filter adds the user it names to `watched`, for its retained state.
+    async fn may_subscribe(&mut self, filter: &str, watched: &mut Vec<User>) -> bool {
         match topics::parse(filter) {
             Some(Topic::Token(token)) => self.claim(token).await,
             Some(Topic::Room { room, .. }) => match &self.user {
                 Some((me, _)) => self.q.core.member_room(me.app, me.id, RoomRef::Id(room)).await.is_ok(),
                 None => false,
             },
-            Some(Topic::Presence(user)) => match &self.user {
-                Some((me, _)) if me.external_id == user => true,
-                Some((me, _)) => match palaver_domain::ExternalId::parse(user) {
-                    Ok(id) => match self.q.core.user(me.app, UserRef::External(id)).await {
-                        Ok(other) => self.q.core.share_a_room(me.id, other.id).await.unwrap_or(false),
-                        Err(_) => false,
-                    },
-                    Err(_) => false,
-                },
+            Some(Topic::Presence(user)) => match self.watchable(user).await {
+                Some(other) => {
+                    watched.push(other);
+                    true
+                }
                 None => false,
             },
             Some(Topic::Channel { app, unique_id }) => {
@@ -280,19 +274,26 @@ impl Session {
         true
     }
 
+    /// The user a presence topic names, if the client may watch it: itself, or someone it
+    /// shares a room with.
+    async fn watchable(&self, user: &str) -> Option<User> {
+        let (me, _) = self.user.as_ref()?;
+        let id = palaver_domain::ExternalId::parse(user).ok()?;
+        let other = self.q.core.user(me.app, UserRef::External(id)).await.ok()?;
+        self.q.core.share_a_room(me.id, other.id).await.unwrap_or(false).then_some(other)
+    }
+
     /// Answers a new presence subscription with the user's state now, as a retained message.
-    async fn retained_presence(&self, user: &str, out: &mut BytesMut) {
-        let Some((me, _)) = &self.user else { return };
-        let Ok(id) = palaver_domain::ExternalId::parse(user) else { return };
-        let Ok(other) = self.q.core.user(me.app, UserRef::External(id)).await else { return };
-        let online = self.q.core.is_online(me.app, other.id);
+    fn retained_presence(&self, other: &User, out: &mut BytesMut) {
+        let online = self.q.core.is_online(other.app, other.id);
         // A user never seen online reads as last seen when it was created.
         let at = match (online, other.last_activity) {
             (true, _) => palaver_domain::time::now_ms(),
             (false, 0) => other.created,
             (false, seen) => seen,
         };
-        let mut p = Publish::new(format!("u/{user}/s"), QoS::AtMostOnce, format!("{}:{at}", u8::from(online)));
+        let topic = format!("u/{}/s", other.external_id);
+        let mut p = Publish::new(topic, QoS::AtMostOnce, format!("{}:{at}", u8::from(online)));
         p.retain = true;
         encode(Packet::Publish(p), out);
     }
@@ -321,10 +322,10 @@ impl Session {
         for (kind, topic, payload) in frames.iter().flat_map(|f| entries(&f.bytes)) {
             let topic = match kind {
                 Kind::LeftRoom => {
-                    let room = topic.to_string();
-                    self.filters.retain(|(p, _)| {
-                        !matches!(topics::parse(p), Some(Topic::Room { room: r, .. }) if r.0.to_string() == room)
-                    });
+                    let room: Option<i64> = topic.parse().ok();
+                    self.filters.retain(
+                        |(p, _)| !matches!(topics::parse(p), Some(Topic::Room { room: r, .. }) if Some(r.0) == room),
+                    );
                     continue;
                 }
                 Kind::Token => match &self.user {

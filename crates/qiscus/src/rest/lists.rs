@@ -69,7 +69,7 @@ pub async fn get_user_unread_count(State(q): State<Qiscus>, auth: QiscusApp, p: 
     let (from, to) = window(&p)?;
     let mut counts = Vec::with_capacity(users.len());
     for user in users {
-        if let Ok((u, n)) = q.core.unread_total(auth.app, user, from, to).await {
+        if let Ok((u, n, _)) = q.core.unread_total(auth.app, user, from, to).await {
             counts.push(json!({"user_id": u.external_id, "unread_count": n}));
         }
     }

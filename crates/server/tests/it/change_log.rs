@@ -108,9 +108,7 @@ async fn every_kind_of_change_is_one_row_of_the_change_log() {
         {"room.updated": 1, "message.created": 1});
     logs!(app, app.client_ok(&bob, "/v1/client/room/leave", json!({"roomID": g})).await,
         {"participant.left": 1, "message.created": 1});
-    // The checksum needs the session's access token expiry, as the web SDK computes it.
-    let expiry = app.core.authenticate(app.core_app(), &ann.access, None).await.unwrap().access_expires;
-    let sum = format!("{:x}", md5::compute(format!("{g}:2:{}:{expiry}", ann.user_id)));
+    let sum = crate::client_support::room_delete_checksum(&app, &ann, &g).await;
     logs!(app, app.client_ok(&ann, "/v1/client/room/delete", json!({"roomID": g, "checksum": sum})).await,
         {"room.deleted": 1, "message.created": 1});
 

@@ -1,6 +1,6 @@
 //! Harness for the TapTalk client API: logging users in and a WebSocket client.
 
-use crate::support::Endpoint;
+use crate::support::{Endpoint, TestApp};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use std::collections::VecDeque;
@@ -233,4 +233,11 @@ pub fn body_of(m: &Value) -> String {
 pub fn personal(a: &str, b: &str) -> String {
     let (a, b): (i64, i64) = (a.parse().unwrap(), b.parse().unwrap());
     format!("{}-{}", a.min(b), a.max(b))
+}
+
+/// The checksum `room/delete` asks of `s` for a group room, as the web SDK computes it: it
+/// needs the session's access token expiry.
+pub async fn room_delete_checksum(app: &TestApp, s: &Session, room: &str) -> String {
+    let expiry = app.core.authenticate(app.core_app(), &s.access, None).await.unwrap().access_expires;
+    format!("{:x}", md5::compute(format!("{room}:2:{}:{expiry}", s.user_id)))
 }

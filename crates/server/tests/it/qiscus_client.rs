@@ -39,6 +39,11 @@ pub async fn login(app: &TestApp, id: &str, name: &str) -> Value {
     sdk_ok(app, "POST", "login_or_register", None, params).await["user"].clone()
 }
 
+/// The token of a logged-in account.
+pub fn token(account: &Value) -> String {
+    account["token"].as_str().expect("a token").to_string()
+}
+
 /// An MQTT client and what it hears.
 struct Mqtt {
     client: AsyncClient,

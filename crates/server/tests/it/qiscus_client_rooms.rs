@@ -1,12 +1,8 @@
 //! The Qiscus client API's groups, channels, room lookups, unread counts and comment edits.
 
-use crate::qiscus_client::{login, sdk, sdk_ok};
+use crate::qiscus_client::{login, sdk, sdk_ok, token};
 use crate::support::{TestApp, assert_qiscus_error};
 use serde_json::{Value, json};
-
-fn token(account: &Value) -> String {
-    account["token"].as_str().expect("a token").to_string()
-}
 
 #[tokio::test]
 async fn a_group_is_managed_by_its_admins_and_announces_its_changes() {

@@ -1,13 +1,9 @@
 //! The Qiscus client API's searches: `search_messages`, `search`, `file_list`, scoped to the
 //! caller's rooms.
 
-use crate::qiscus_client::{login, sdk_ok};
+use crate::qiscus_client::{login, sdk_ok, token};
 use crate::support::TestApp;
 use serde_json::{Value, json};
-
-fn token(account: &Value) -> String {
-    account["token"].as_str().expect("a token").to_string()
-}
 
 fn messages(v: &Value) -> Vec<String> {
     v["comments"].as_array().unwrap().iter().map(|c| c["message"].as_str().unwrap().to_string()).collect()

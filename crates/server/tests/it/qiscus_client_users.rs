@@ -1,14 +1,10 @@
 //! The Qiscus client API's identity-token login, blocks, presence status, push tokens and
 //! token expiry.
 
-use crate::qiscus_client::{login, sdk, sdk_ok};
+use crate::qiscus_client::{login, sdk, sdk_ok, token};
 use crate::support::{TestApp, assert_qiscus_error};
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use serde_json::{Value, json};
-
-fn token(account: &Value) -> String {
-    account["token"].as_str().expect("a token").to_string()
-}
 
 fn now() -> i64 {
     palaver_domain::time::now_ms() / 1000

@@ -209,9 +209,7 @@ async fn only_admins_manage_a_group() {
         &app.client(&bob, "/v1/client/room/admins/demote", json!({"roomID": room, "userIDs": [alice.user_id]})).await,
         admin_only,
     );
-    let expiry =
-        app.core.authenticate(palaver_domain::AppId(app.creds.app_id), &bob.access, None).await.unwrap().access_expires;
-    let checksum = format!("{:x}", md5::compute(format!("{room}:2:{}:{expiry}", bob.user_id)));
+    let checksum = crate::client_support::room_delete_checksum(&app, &bob, &room).await;
     refused(
         &app.client(&bob, "/v1/client/room/delete", json!({"roomID": room, "checksum": checksum})).await,
         admin_only,

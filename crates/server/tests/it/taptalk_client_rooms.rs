@@ -122,19 +122,10 @@ async fn deleting_a_group_needs_the_checksum_and_an_admin() {
     let bob = app.login("bob", "Bob").await;
     let (room, _) = group(&app, &alice, &[&bob]).await;
     let mut b = app.ws(&bob).await;
-    // The checksum needs the session's access token expiry, as the web SDK computes it.
-    let expiry = app
-        .core
-        .authenticate(palaver_domain::AppId(app.creds.app_id), &alice.access, None)
-        .await
-        .unwrap()
-        .access_expires;
-    let checksum = |user: &str| format!("{:x}", md5::compute(format!("{room}:2:{user}:{expiry}")));
+    let checksum = crate::client_support::room_delete_checksum(&app, &alice, &room).await;
     let env = app.client(&alice, "/v1/client/room/delete", json!({"roomID": room, "checksum": "0000"})).await;
     assert_eq!(env["error"]["message"], "Param 'checksum' does not match");
-    let out = app
-        .client_ok(&alice, "/v1/client/room/delete", json!({"roomID": room, "checksum": checksum(&alice.user_id)}))
-        .await;
+    let out = app.client_ok(&alice, "/v1/client/room/delete", json!({"roomID": room, "checksum": checksum})).await;
     assert_eq!(out["success"], true);
     let m = system(&mut b, "room/delete").await;
     assert_eq!(body_of(&m), "{{sender}} deleted this group");

@@ -204,13 +204,7 @@ async fn deleting_a_room_or_a_message_for_everyone_deletes_its_files() {
     assert_eq!(app.request("GET", &path(&kept), &[], "").await.http, 200, "a file no message shares stays");
     assert_eq!(stored().len(), 1, "the shared file's bytes are gone");
 
-    let expiry = app
-        .core
-        .authenticate(palaver_domain::AppId(app.creds.app_id), &alice.access, None)
-        .await
-        .unwrap()
-        .access_expires;
-    let checksum = format!("{:x}", md5::compute(format!("{room}:2:{}:{expiry}", alice.user_id)));
+    let checksum = crate::client_support::room_delete_checksum(&app, &alice, &room).await;
     app.client_ok(&alice, "/v1/client/room/delete", json!({"roomID": room, "checksum": checksum})).await;
     assert_eq!(app.request("GET", &path(&kept), &[], "").await.body["error"]["code"], "40401");
     assert!(stored().is_empty(), "a deleted room's files are gone: {:?}", stored());

@@ -366,16 +366,18 @@ fn unread_in_window(from: usize, to: usize) -> String {
 }
 
 /// Messages `user` has not read in all its rooms, counting those created within
-/// `from..=to` (Unix ms).
-pub fn unread_total(conn: &mut dyn Conn, user: UserId, from: i64, to: i64) -> DbResult<i64> {
-    conn.query_int(
+/// `from..=to` (Unix ms), and in how many rooms they are.
+pub fn unread_total(conn: &mut dyn Conn, user: UserId, from: i64, to: i64) -> DbResult<(i64, i64)> {
+    let found = conn.query_opt(
         &format!(
-            "SELECT COUNT(*) FROM participants p JOIN messages m ON m.room_id = p.room_id \
+            "SELECT COUNT(*), COUNT(DISTINCT m.room_id) FROM participants p JOIN messages m ON m.room_id = p.room_id \
              WHERE p.user_id = $1 AND {}",
             unread_in_window(2, 3)
         ),
         &[user.0.into(), from.into(), to.into()],
-    )
+        |r| Ok((r.int(0)?, r.int(1)?)),
+    )?;
+    Ok(found.unwrap_or((0, 0)))
 }
 
 /// A page of the users of `app` with a message they have not read created within `from..=to`

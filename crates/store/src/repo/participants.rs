@@ -1,7 +1,7 @@
 //! Room membership and each member's read and delivered pointers.
 
 use super::users;
-use crate::db::{Conn, DbResult};
+use crate::db::{Conn, DbResult, in_ints, json_ints};
 use crate::user_cols;
 use palaver_domain::{Participant, RoomId, UserId};
 
@@ -108,12 +108,29 @@ pub fn list(conn: &mut dyn Conn, room: RoomId, offset: i64, limit: i64) -> DbRes
             "WHERE p.room_id = $1 ORDER BY p.joined, p.user_id LIMIT $2 OFFSET $3"
         ),
         &[room.0.into(), limit.into(), offset.into()],
-        |r| {
-            let user =
-                users::from_row(r, 0)?.ok_or_else(|| crate::DbError::Other("participant without user".into()))?;
-            Ok(Participant { user, is_admin: r.bool(users::COLUMNS)? })
-        },
+        participant_row,
     )
+}
+
+/// A participant from a row of [`user_cols!`] followed by `is_admin`.
+fn participant_row(r: &dyn crate::db::Row) -> DbResult<Participant> {
+    let user = users::from_row(r, 0)?.ok_or_else(|| crate::DbError::Other("participant without user".into()))?;
+    Ok(Participant { user, is_admin: r.bool(users::COLUMNS)? })
+}
+
+/// The participants of several rooms with their profiles, by room, each in joining order.
+pub fn of_rooms(conn: &mut dyn Conn, rooms: &[RoomId]) -> DbResult<Vec<(RoomId, Participant)>> {
+    if rooms.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {}, p.is_admin, p.room_id FROM participants p JOIN users u ON u.id = p.user_id \
+         WHERE p.room_id {} ORDER BY p.room_id, p.joined, p.user_id",
+        user_cols!("u"),
+        in_ints(conn.dialect(), 1)
+    );
+    let list = json_ints(rooms.iter().map(|r| r.0));
+    conn.query(&sql, &[list.as_str().into()], |r| Ok((RoomId(r.int(users::COLUMNS + 1)?), participant_row(r)?)))
 }
 
 /// All participants of a room with their profiles.

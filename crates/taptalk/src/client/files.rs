@@ -24,8 +24,6 @@ use tokio_util::io::ReaderStream;
 const UPLOAD_STALL: Duration = Duration::from_secs(30);
 /// Longest text field of an upload form (`roomID`, `caption`, `fileType`), in bytes.
 const MAX_FORM_TEXT: usize = 16 * 1024;
-/// Longest file name kept, in characters.
-const MAX_FILE_NAME_CHARS: usize = 255;
 
 fn bad(message: &str) -> ApiError {
     ApiError::param(message.to_string(), "file")
@@ -62,14 +60,6 @@ async fn form_text(mut field: Field<'_>, name: &str) -> Result<String, ApiError>
     String::from_utf8(bytes).map_err(|_| ApiError::param(format!("Param '{name}' is malformed"), name))
 }
 
-/// A media type as sent, when it looks like one (`type/subtype`, header-safe).
-fn media_type(given: Option<&str>) -> String {
-    match given {
-        Some(m) if m.len() <= 255 && m.contains('/') && HeaderValue::from_str(m).is_ok() => m.to_ascii_lowercase(),
-        _ => "application/octet-stream".into(),
-    }
-}
-
 /// `chat/file/upload`: multipart `roomID`, `file`, optional `caption` and `fileType`.
 pub async fn upload(State(t): State<TapTalk>, c: Client, req: Request) -> ApiResult<Value> {
     let mut form =
@@ -86,8 +76,7 @@ pub async fn upload(State(t): State<TapTalk>, c: Client, req: Request) -> ApiRes
             "roomID" => room = Some(form_text(field, "roomID").await?),
             "caption" => caption = form_text(field, "caption").await?,
             "file" => {
-                let name: String = field.file_name().unwrap_or("file").chars().take(MAX_FILE_NAME_CHARS).collect();
-                let media = media_type(field.content_type());
+                let (name, media) = (field.file_name().map(str::to_string), field.content_type().map(str::to_string));
                 let mut field = field;
                 let mut upload = t.core.begin_upload(c.session.app, c.session.user.id).await?;
                 while let Some(chunk) = next_chunk(&mut field).await? {
@@ -108,7 +97,7 @@ pub async fn upload(State(t): State<TapTalk>, c: Client, req: Request) -> ApiRes
         .ok_or_else(|| ApiError::param("Param 'roomID' is not a room ID", "roomID"))?;
     let (upload, name, media) = file.ok_or_else(|| crate::params::required("file", "file"))?;
     let uploaded = upload
-        .finish(Some(room), name, media)
+        .finish(Some(room), name.as_deref(), media.as_deref())
         .await
         .map_err(|e| ApiError::from_core(e, &[(DomainField::File, "file", "file")]))?;
     Ok(Reply(file_answer(&t.core.config().public_url, &uploaded, &caption)))

@@ -15,13 +15,15 @@ pub(crate) const PURGE_BATCH: usize = 500;
 const PURGE_EVERY: Duration = Duration::from_secs(60);
 
 impl Core {
-    /// Deletes expired auth tickets and login nonces, and sessions that can no longer be used;
+    /// Deletes expired auth tickets, login nonces and resumable realtime sessions, and sessions
+    /// that can no longer be used;
     /// returns how many rows went. A used ticket stays until it expires, so that a second redemption is told it
     /// was used.
     pub async fn purge_credentials(&self) -> Result<usize, Error> {
         let now = now_ms();
         let mut total = 0;
-        for purge in [sessions::purge_tickets, sessions::purge_sessions, devices::purge_nonces] {
+        for purge in
+            [sessions::purge_tickets, sessions::purge_sessions, devices::purge_nonces, devices::purge_resumable] {
             loop {
                 let n = self.store().write(move |tx| Ok::<_, Error>(purge(tx.conn(), now, PURGE_BATCH)?)).await?;
                 total += n;

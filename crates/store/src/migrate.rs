@@ -7,12 +7,14 @@ const SQLITE: &[(i64, &str)] = &[
     (2, include_str!("../migrations/sqlite/0002_change_log.sql")),
     (3, include_str!("../migrations/sqlite/0003_hardening.sql")),
     (4, include_str!("../migrations/sqlite/0004_client_devices.sql")),
+    (5, include_str!("../migrations/sqlite/0005_resumable_sessions.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
     (2, include_str!("../migrations/postgres/0002_change_log.sql")),
     (3, include_str!("../migrations/postgres/0003_hardening.sql")),
     (4, include_str!("../migrations/postgres/0004_client_devices.sql")),
+    (5, include_str!("../migrations/postgres/0005_resumable_sessions.sql")),
 ];
 
 /// An arbitrary constant naming the PostgreSQL advisory lock that serialises migrations, so

@@ -6,6 +6,7 @@ pub mod cluster;
 pub mod hub;
 pub mod outbox;
 mod replay;
+pub mod resume;
 pub mod router;
 
 pub use hub::{Connection, Hub, Renderer};

@@ -11,6 +11,7 @@
 
 mod link;
 mod render;
+mod resume;
 mod session;
 mod topics;
 

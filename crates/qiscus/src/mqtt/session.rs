@@ -3,18 +3,19 @@
 
 use super::link::Link;
 use super::render::{Kind, entries};
+use super::resume::{self, Kept};
 use super::topics::{self, Topic};
 use super::{CONNECT_TIMEOUT_MS, MAX_INCOMING_PACKET, MAX_INFLIGHT, MAX_OUTGOING_PACKET, MAX_SUBSCRIPTIONS};
 use crate::Qiscus;
 use bytes::{Bytes, BytesMut};
 use palaver_core::realtime::{Connection, Frame, Outbox};
-use palaver_domain::{RoomRef, User, UserRef};
+use palaver_domain::{ChangeId, RoomRef, User, UserRef};
 use rumqttc::mqttbytes::v4::{
     ConnAck, ConnectReturnCode, LastWill, Packet, PubAck, PubComp, PubRec, Publish, SubAck, SubscribeReasonCode,
     UnsubAck,
 };
 use rumqttc::mqttbytes::{Error as CodecError, QoS};
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,6 +37,9 @@ struct Session {
     q: Qiscus,
     peer: Option<IpAddr>,
     client_id: String,
+    /// Whether the session ends with the connection (`clean_session`); if not, it is kept
+    /// for the client's return (see [`resume`]).
+    clean: bool,
     will: Option<LastWill>,
     /// The user and token, once the client subscribed to its token topic.
     user: Option<(User, String)>,
@@ -47,7 +51,15 @@ struct Session {
     /// Accepted subscription filters and their granted QoS.
     filters: Vec<(String, QoS)>,
     next_pkid: u16,
-    inflight: HashSet<u16>,
+    /// QoS 1 messages sent and not acknowledged: packet id and the change each carries.
+    inflight: HashMap<u16, ChangeId>,
+    /// Every change up to this one has been written to the client.
+    written_upto: ChangeId,
+    /// Changes up to this one were replayed to a resumed session: live frames for them are
+    /// not sent twice.
+    replayed_upto: ChangeId,
+    /// Changes a resumed session sends again under their first packet id.
+    redeliver: HashMap<ChangeId, u16>,
 }
 
 /// Reads the next whole packet from `buf`, reading more from the link as needed; `None` when
@@ -82,11 +94,6 @@ pub async fn run(q: Qiscus, mut link: Link, peer: Option<IpAddr>) {
             return;
         }
     };
-    let mut out = BytesMut::new();
-    encode(Packet::ConnAck(ConnAck::new(ConnectReturnCode::Success, false)), &mut out);
-    if !matches!(timeout(write_timeout, link.write(out.split().freeze())).await, Ok(Ok(()))) {
-        return;
-    }
     let keepalive = match connect.keep_alive {
         0 => NO_KEEPALIVE_LIMIT,
         s => Duration::from_millis(u64::from(s) * 1500),
@@ -95,14 +102,28 @@ pub async fn run(q: Qiscus, mut link: Link, peer: Option<IpAddr>) {
         q: q.clone(),
         peer,
         client_id: connect.client_id,
+        clean: connect.clean_session,
         will: connect.last_will,
         user: None,
         conn: None,
         app_code: None,
         filters: Vec::new(),
         next_pkid: 1,
-        inflight: HashSet::new(),
+        inflight: HashMap::new(),
+        written_upto: ChangeId(0),
+        replayed_upto: ChangeId(0),
+        redeliver: HashMap::new(),
     };
+    let kept = s.take_kept().await;
+    let mut out = BytesMut::new();
+    encode(Packet::ConnAck(ConnAck::new(ConnectReturnCode::Success, kept.is_some())), &mut out);
+    if let Some(kept) = kept {
+        s.replay(&kept, &mut out).await;
+    }
+    if !matches!(timeout(write_timeout, link.write(out.split().freeze())).await, Ok(Ok(()))) {
+        s.end(End::Unclean).await;
+        return;
+    }
     let stopping = q.core.tasks().stopping();
     tokio::pin!(stopping);
     let mut heard = Instant::now();
@@ -144,17 +165,81 @@ pub async fn run(q: Qiscus, mut link: Link, peer: Option<IpAddr>) {
         let _ = timeout(write_timeout, link.write(out.split().freeze())).await;
     }
     link.close().await;
-    if let (End::Unclean, Some(will)) = (end, s.will.take()) {
-        let will = Publish::from_bytes(will.topic, QoS::AtMostOnce, will.message);
-        s.accept_publish(&will).await;
-    }
-    if let Some(conn) = s.conn.take() {
-        conn.outbox.close();
-        q.core.disconnect(&conn).await;
-    }
+    s.end(end).await;
 }
 
 impl Session {
+    /// What the connection leaves behind: its will on an unclean end, its session when it is
+    /// kept, and its place in the hub.
+    async fn end(mut self, end: End) {
+        if let (End::Unclean, Some(will)) = (end, self.will.take()) {
+            let will = Publish::from_bytes(will.topic, QoS::AtMostOnce, will.message);
+            self.accept_publish(&will).await;
+        }
+        if let Some(conn) = self.conn.take() {
+            conn.outbox.close();
+            self.q.core.disconnect(&conn).await;
+        }
+        if let (false, Some((me, token))) = (self.clean, &self.user) {
+            let kept = Kept {
+                token: token.clone(),
+                filters: self.filters.iter().map(|(f, q)| (f.clone(), u8::from(*q != QoS::AtMostOnce))).collect(),
+                app_code: self.app_code.clone(),
+                resume_after: self.written_upto.0,
+                unacked: self.inflight.iter().filter(|(_, c)| c.0 > 0).map(|(p, c)| (*p, c.0)).collect(),
+            };
+            let state = serde_json::to_string(&kept).unwrap_or_default();
+            let (app, user) = (me.app, me.id);
+            if let Err(e) = self.q.core.keep_resumable(resume::FACE, self.client_id.clone(), app, user, state).await {
+                tracing::warn!(error = %e, "keeping an MQTT session for its client's return");
+            }
+        }
+    }
+
+    /// The session kept for this client, taken back if the client asked to resume and its
+    /// token is still good; a clean start forgets it.
+    async fn take_kept(&mut self) -> Option<Kept> {
+        let core = &self.q.core;
+        if self.clean {
+            if let Err(e) = core.discard_resumable(resume::FACE, self.client_id.clone()).await {
+                tracing::warn!(error = %e, "forgetting a kept MQTT session");
+            }
+            return None;
+        }
+        let taken = core.take_resumable(resume::FACE, self.client_id.clone()).await.ok()??;
+        let kept: Kept = serde_json::from_str(&taken.state).ok()?;
+        if !self.claim(&kept.token).await || self.user.as_ref().is_none_or(|(u, _)| u.id != taken.user) {
+            return None;
+        }
+        self.filters = kept.filters();
+        self.app_code = kept.app_code.clone();
+        Some(kept)
+    }
+
+    /// Sends a resumed session what it has not acknowledged and what it missed since.
+    async fn replay(&mut self, kept: &Kept, out: &mut BytesMut) {
+        let Some((me, _)) = &self.user else { return };
+        let (app, user) = (me.app, me.id);
+        self.redeliver = kept.unacked.iter().map(|(pkid, change)| (ChangeId(*change), *pkid)).collect();
+        let after = kept.replay_after();
+        self.written_upto = after;
+        let events = match self.q.core.events_of_user(app, user, after, resume::MAX_REPLAY).await {
+            Ok(events) => events,
+            Err(e) => {
+                tracing::warn!(error = %e, "replaying missed changes to a resumed MQTT session");
+                Vec::new()
+            }
+        };
+        let renderer = super::renderer();
+        let frames: Vec<Frame> = events
+            .iter()
+            .filter_map(|e| Some(Frame { bytes: renderer.render(e, user)?, change: e.change_id()? }))
+            .collect();
+        self.publish_frames(&frames, out);
+        self.replayed_upto = events.last().and_then(|e| e.change_id()).unwrap_or(after);
+        self.redeliver.clear();
+    }
+
     /// Handles one packet, queueing answers in `out`; `Some` ends the connection.
     async fn handle(&mut self, packet: Packet, out: &mut BytesMut) -> Option<End> {
         match packet {
@@ -269,6 +354,7 @@ impl Session {
         if self.q.core.connect(conn.clone()).await.is_err() {
             return false;
         }
+        self.written_upto = self.q.core.delivered_upto();
         self.conn = Some(conn);
         self.user = Some((user, token.to_string()));
         true
@@ -319,7 +405,21 @@ impl Session {
 
     /// Publishes the frames its subscriptions match; false if the client stopped acknowledging.
     fn publish_frames(&mut self, frames: &[Frame], out: &mut BytesMut) -> bool {
-        for (kind, topic, payload) in frames.iter().flat_map(|f| entries(&f.bytes)) {
+        for frame in frames {
+            if frame.change.0 > 0 && frame.change <= self.replayed_upto {
+                continue;
+            }
+            if !self.publish_frame(frame, out) {
+                return false;
+            }
+            self.written_upto = self.written_upto.max(frame.change);
+        }
+        true
+    }
+
+    /// Publishes the entries of one frame that the subscriptions match.
+    fn publish_frame(&mut self, frame: &Frame, out: &mut BytesMut) -> bool {
+        for (kind, topic, payload) in entries(&frame.bytes) {
             let topic = match kind {
                 Kind::LeftRoom => {
                     let room: Option<i64> = topic.parse().ok();
@@ -346,25 +446,31 @@ impl Session {
                 }
             }
             let Some(qos) = granted else { continue };
-            if !self.publish(topic, qos, payload, out) {
+            if !self.publish(topic, qos, payload, frame.change, out) {
                 return false;
             }
         }
         true
     }
 
-    fn publish(&mut self, topic: String, qos: QoS, payload: Bytes, out: &mut BytesMut) -> bool {
+    fn publish(&mut self, topic: String, qos: QoS, payload: Bytes, change: ChangeId, out: &mut BytesMut) -> bool {
         let mut p = Publish::from_bytes(topic, qos, payload);
         if qos != QoS::AtMostOnce {
             if self.inflight.len() >= MAX_INFLIGHT {
                 return false;
             }
-            while self.next_pkid == 0 || self.inflight.contains(&self.next_pkid) {
+            // A message sent again to a resumed session keeps its packet id (section 4.4).
+            if let Some(pkid) = self.redeliver.remove(&change).filter(|p| !self.inflight.contains_key(p)) {
+                p.pkid = pkid;
+                p.dup = true;
+            } else {
+                while self.next_pkid == 0 || self.inflight.contains_key(&self.next_pkid) {
+                    self.next_pkid = self.next_pkid.wrapping_add(1);
+                }
+                p.pkid = self.next_pkid;
                 self.next_pkid = self.next_pkid.wrapping_add(1);
             }
-            p.pkid = self.next_pkid;
-            self.inflight.insert(p.pkid);
-            self.next_pkid = self.next_pkid.wrapping_add(1);
+            self.inflight.insert(p.pkid, change);
         }
         encode(Packet::Publish(p), out);
         true

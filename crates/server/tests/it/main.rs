@@ -18,6 +18,7 @@ mod qiscus_cross_face;
 mod qiscus_input;
 mod qiscus_lists;
 mod qiscus_messages;
+mod qiscus_mqtt_sessions;
 mod qiscus_participants;
 mod qiscus_room_lookups;
 mod qiscus_rooms;

@@ -65,3 +65,66 @@ pub fn push_tokens(conn: &mut dyn Conn, user: UserId) -> DbResult<Vec<(String, S
         |r| Ok((r.text(0)?, r.text(1)?, r.int(2)? != 0)),
     )
 }
+
+/// A realtime session a client will resume: its app, user and the face's own state.
+pub struct Resumable {
+    /// The app.
+    pub app: AppId,
+    /// The user.
+    pub user: UserId,
+    /// What the face keeps (its own encoding).
+    pub state: String,
+}
+
+/// Keeps a face's resumable session under the client's id until `expires`, replacing any
+/// older one.
+pub fn save_resumable(
+    conn: &mut dyn Conn,
+    face: &str,
+    client_id: &str,
+    session: &Resumable,
+    expires: i64,
+) -> DbResult<()> {
+    conn.execute(
+        "INSERT INTO resumable_sessions (face, client_id, app_id, user_id, state, expires) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (face, client_id) DO UPDATE SET \
+         app_id = excluded.app_id, user_id = excluded.user_id, state = excluded.state, expires = excluded.expires",
+        &[
+            face.into(),
+            client_id.into(),
+            session.app.0.into(),
+            session.user.0.into(),
+            session.state.as_str().into(),
+            expires.into(),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Takes a resumable session out (it is gone afterwards), if one is kept and not expired at
+/// `now`.
+pub fn take_resumable(conn: &mut dyn Conn, face: &str, client_id: &str, now: i64) -> DbResult<Option<Resumable>> {
+    let found = conn.query_opt(
+        "DELETE FROM resumable_sessions WHERE face = $1 AND client_id = $2 \
+         RETURNING app_id, user_id, state, expires",
+        &[face.into(), client_id.into()],
+        |r| Ok((Resumable { app: AppId(r.int(0)?), user: UserId(r.int(1)?), state: r.text(2)? }, r.int(3)?)),
+    )?;
+    Ok(found.filter(|(_, expires)| *expires > now).map(|(s, _)| s))
+}
+
+/// Deletes up to `batch` resumable sessions expired at `now`; returns how many.
+pub fn purge_resumable(conn: &mut dyn Conn, now: i64, batch: usize) -> DbResult<usize> {
+    let sql = "DELETE FROM resumable_sessions WHERE (face, client_id) IN \
+               (SELECT face, client_id FROM resumable_sessions WHERE expires <= $1 LIMIT $2)";
+    Ok(conn.execute(sql, &[now.into(), (batch as i64).into()])? as usize)
+}
+
+/// Whether a resumable session is kept for the client (expired or not).
+pub fn has_resumable(conn: &mut dyn Conn, face: &str, client_id: &str) -> DbResult<bool> {
+    let n = conn.query_int(
+        "SELECT COUNT(*) FROM resumable_sessions WHERE face = $1 AND client_id = $2",
+        &[face.into(), client_id.into()],
+    )?;
+    Ok(n > 0)
+}

@@ -23,7 +23,8 @@ impl Core {
         let now = now_ms();
         let mut total = 0;
         for purge in
-            [sessions::purge_tickets, sessions::purge_sessions, devices::purge_nonces, devices::purge_resumable] {
+            [sessions::purge_tickets, sessions::purge_sessions, devices::purge_nonces, devices::purge_resumable]
+        {
             loop {
                 let n = self.store().write(move |tx| Ok::<_, Error>(purge(tx.conn(), now, PURGE_BATCH)?)).await?;
                 total += n;
@@ -61,6 +62,11 @@ impl Core {
                 Ok(0) => {}
                 Ok(n) => tracing::debug!(rows = n, "purged expired tickets and sessions"),
                 Err(e) => tracing::warn!(error = %e, "purging expired tickets and sessions"),
+            }
+            match self.purge_webhook_attempts().await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(attempts = n, "purged old webhook attempts"),
+                Err(e) => tracing::warn!(error = %e, "purging old webhook attempts"),
             }
         }
     }

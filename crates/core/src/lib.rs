@@ -25,6 +25,7 @@ mod rooms;
 pub mod secrets;
 mod sessions;
 mod users;
+pub mod webhooks;
 
 pub use apps::{AppSummary, CreatedApp, IssuedKey, KeyCheck, KeyField, KeyIdStyle, KeyKind};
 pub use contacts::ContactChange;
@@ -111,6 +112,11 @@ pub struct CoreConfig {
     pub rate_limits: RateLimits,
     /// NATS URL joining several nodes; `None` for a single node.
     pub nats_url: Option<String>,
+    /// The key secrets kept for signing are sealed with (base64 of 32 bytes); `None` for the
+    /// data directory's `secret.key`. Every node of a cluster needs the same.
+    pub secret_key: Option<String>,
+    /// How webhooks are delivered.
+    pub webhooks: webhooks::WebhookSettings,
 }
 
 impl Default for CoreConfig {
@@ -132,6 +138,8 @@ impl Default for CoreConfig {
             max_connections_per_app: 0,
             rate_limits: RateLimits::default(),
             nats_url: None,
+            secret_key: None,
+            webhooks: webhooks::WebhookSettings::default(),
         }
     }
 }

@@ -82,6 +82,12 @@ pub enum Field {
     DeviceToken,
     /// The platform of a device's push token.
     DevicePlatform,
+    /// A webhook endpoint's URL.
+    WebhookUrl,
+    /// A webhook endpoint's signing secret.
+    WebhookSecret,
+    /// The event names a webhook endpoint asks for.
+    WebhookEvents,
 }
 
 /// Why a value is not acceptable.
@@ -125,6 +131,8 @@ pub enum Invalid {
     NotEditable,
     /// Personal rooms come into being with their first message, not by request.
     PersonalRoom,
+    /// It is not in the form this value takes.
+    Malformed,
 }
 
 /// Why the caller may not do something.
@@ -237,6 +245,7 @@ impl fmt::Display for Invalid {
             Invalid::SameUser => f.write_str("must name two different users"),
             Invalid::NotEditable => f.write_str("cannot be edited"),
             Invalid::PersonalRoom => f.write_str("cannot be a personal room"),
+            Invalid::Malformed => f.write_str("is not in the expected form"),
         }
     }
 }

@@ -91,6 +91,9 @@ fn param_name(field: Field) -> &'static str {
         Field::Bio => "bio",
         Field::DeviceToken => "device_token",
         Field::DevicePlatform => "device_platform",
+        Field::WebhookUrl => "url",
+        Field::WebhookSecret => "secret",
+        Field::WebhookEvents => "events",
         Field::Extras => "extras",
         Field::RoomOptions => "room_options",
         Field::Tags => "tags",
@@ -116,6 +119,7 @@ fn invalid_message(field: Field, why: Invalid) -> String {
         Invalid::SameUser => format!("Param '{name}' must name two different users"),
         Invalid::NotEditable => "This comment cannot be edited".into(),
         Invalid::PersonalRoom => "A single room is created with get_or_create_room_with_target".into(),
+        Invalid::Malformed => format!("Param '{name}' is not in the expected form"),
     }
 }
 

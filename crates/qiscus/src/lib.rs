@@ -11,6 +11,7 @@ pub mod mqtt;
 pub mod params;
 pub mod rest;
 pub mod validate;
+pub mod webhook;
 pub mod wire;
 
 use axum::Router;

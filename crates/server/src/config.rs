@@ -23,6 +23,10 @@ pub struct DbArgs {
     /// A TOML file with any of these settings.
     #[arg(long, env = "PALAVER_CONFIG")]
     pub config: Option<PathBuf>,
+    /// The key webhook secrets are sealed with: base64 of 32 bytes, the same on every node
+    /// (default: `secret.key` in the data dir, made on first use).
+    #[arg(long, env = "PALAVER_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
 }
 
 /// Options of `palaver serve`.
@@ -107,6 +111,20 @@ pub struct FileConfig {
     max_uploads_per_user: Option<usize>,
     /// The `[rate_limits]` table: the server's rate limits (see [`RateOverrides`]).
     rate_limits: Option<RateOverrides>,
+    /// See [`DbArgs::secret_key`].
+    secret_key: Option<String>,
+    /// Deliver webhooks to loopback, private and link-local addresses too.
+    webhook_allow_private: Option<bool>,
+    /// Waits before each webhook retry, ms; the last one repeats.
+    webhook_retry_delays_ms: Option<Vec<u64>>,
+    /// Failed deliveries in a row after which an endpoint is disabled.
+    webhook_disable_after_failures: Option<i64>,
+    /// How long a webhook request may take, seconds.
+    webhook_timeout_secs: Option<u64>,
+    /// How long connecting to a webhook receiver may take, seconds.
+    webhook_connect_timeout_secs: Option<u64>,
+    /// How long webhook attempts stay in the log, days.
+    webhook_log_retention_days: Option<i64>,
 }
 
 /// Everything `palaver serve` needs, resolved.
@@ -159,6 +177,43 @@ fn read_file(path: Option<&Path>) -> Result<FileConfig, String> {
     toml::from_str(&text).map_err(|e| format!("invalid config {}: {e}", path.display()))
 }
 
+/// The core settings every command shares: the data directory, the sealing key and how
+/// webhooks go out.
+pub fn core_config(db: &DbArgs, data_dir: &std::path::Path, file: &FileConfig) -> Result<CoreConfig, String> {
+    let mut core = CoreConfig {
+        data_dir: data_dir.to_path_buf(),
+        secret_key: db.secret_key.clone().or(file.secret_key.clone()).filter(|k| !k.is_empty()),
+        ..CoreConfig::default()
+    };
+    let w = &mut core.webhooks;
+    let env_private = std::env::var("PALAVER_WEBHOOK_ALLOW_PRIVATE").ok();
+    w.allow_private = match env_private.as_deref() {
+        Some("true" | "1" | "yes") => true,
+        Some("false" | "0" | "no" | "") => false,
+        Some(other) => return Err(format!("PALAVER_WEBHOOK_ALLOW_PRIVATE must be true or false, not {other:?}")),
+        None => file.webhook_allow_private.unwrap_or(false),
+    };
+    if let Some(delays) = file.webhook_retry_delays_ms.clone() {
+        if delays.is_empty() || delays.contains(&0) {
+            return Err("webhook_retry_delays_ms must list waits above 0".into());
+        }
+        w.retry_delays_ms = delays;
+    }
+    if let Some(n) = file.webhook_disable_after_failures.filter(|n| *n > 0) {
+        w.disable_after_failures = n;
+    }
+    if let Some(s) = file.webhook_timeout_secs.filter(|s| *s > 0) {
+        w.timeout_ms = s * 1000;
+    }
+    if let Some(s) = file.webhook_connect_timeout_secs.filter(|s| *s > 0) {
+        w.connect_timeout_ms = s * 1000;
+    }
+    if let Some(d) = file.webhook_log_retention_days.filter(|d| *d > 0) {
+        w.log_retention_ms = d * 24 * 3600 * 1000;
+    }
+    Ok(core)
+}
+
 /// The data directory and database backend from flags, environment and file.
 pub fn resolve_db(db: &DbArgs) -> Result<(PathBuf, Backend, FileConfig), String> {
     let file = read_file(db.config.as_deref())?;
@@ -205,7 +260,7 @@ impl Settings {
         if nats_url.is_some() && matches!(backend, Backend::Sqlite(_)) {
             return Err("several nodes need a shared PostgreSQL database: set --database-url postgres://...".into());
         }
-        let mut core = CoreConfig { data_dir: data_dir.clone(), nats_url, ..CoreConfig::default() };
+        let mut core = CoreConfig { nats_url, ..core_config(&args.db, &data_dir, &file)? };
         if let Some(s) = file.access_token_ttl_secs {
             core.access_token_ttl_ms = s * 1000;
         }

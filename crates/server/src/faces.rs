@@ -5,6 +5,7 @@
 use axum::Router;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use palaver_core::webhooks::{WebhookDialect, palaver::PalaverDialect};
 use palaver_core::{Core, CreatedApp, KeyField, KeyKind};
 use palaver_domain::Refusal;
 use serde_json::{Map, Value, json};
@@ -24,6 +25,8 @@ pub struct Face {
     pub streams_body: fn(&str) -> bool,
     /// The kinds of key every app needs for it.
     pub keys: &'static [KeyKind],
+    /// Its webhook payloads.
+    pub webhook: &'static dyn WebhookDialect,
 }
 
 /// Every face, in the order their paths are matched.
@@ -35,6 +38,7 @@ pub const FACES: &[Face] = &[
         refuse: palaver_taptalk::refuse,
         streams_body: palaver_taptalk::streams_body,
         keys: palaver_taptalk::KEY_KINDS,
+        webhook: &palaver_taptalk::webhook::TapTalkDialect,
     },
     Face {
         name: "qiscus",
@@ -43,6 +47,7 @@ pub const FACES: &[Face] = &[
         refuse: palaver_qiscus::refuse,
         streams_body: palaver_qiscus::streams_body,
         keys: palaver_qiscus::KEY_KINDS,
+        webhook: &palaver_qiscus::webhook::QiscusDialect,
     },
 ];
 
@@ -62,6 +67,13 @@ pub fn refuse(path: &str, r: Refusal) -> Response {
     let body = json!({"status": status, "error": {"message": message}});
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
     (status, axum::Json(body)).into_response()
+}
+
+/// Every webhook payload dialect: each face's and Palaver's own.
+pub fn webhook_dialects() -> Vec<&'static dyn WebhookDialect> {
+    let mut all: Vec<&'static dyn WebhookDialect> = vec![&PalaverDialect];
+    all.extend(FACES.iter().map(|f| f.webhook));
+    all
 }
 
 /// Whether the handler of `path` reads its body as a stream.

@@ -98,6 +98,7 @@ impl Application {
         // One set of connection caps for HTTP, WebSockets and MQTT alike.
         let admission =
             serve::Admission::new(self.limits.max_connections, self.limits.max_connections_per_ip.unwrap_or(0));
+        palaver_core::webhooks::start(&self.core, faces::webhook_dialects());
         if let Some(listener) = self.mqtt_listener {
             mqtt_listener::start(listener, self.core.clone(), self.tls.clone(), admission.clone());
         }

@@ -2,13 +2,15 @@
 
 use clap::{Parser, Subcommand};
 use palaver_core::RateOverrides;
-use palaver_core::{Core, CoreConfig, CreatedApp};
+use palaver_core::{Core, CreatedApp};
 use palaver_domain::{Error, Field, Invalid};
 use palaver_server::Application;
-use palaver_server::config::{DbArgs, ServeArgs, Settings, resolve_db};
+use palaver_server::config::{DbArgs, ServeArgs, Settings, core_config, resolve_db};
 use palaver_server::faces::{credentials_json, credentials_text, key_ids_json, key_kinds};
 use palaver_store::StoreOptions;
 use std::process::ExitCode;
+
+mod webhook_cli;
 
 /// mimalloc instead of the system allocator: the server allocates many small, short-lived
 /// strings per request; measured about 10% more room-list throughput and a smaller footprint.
@@ -34,6 +36,11 @@ enum Command {
     App {
         #[command(subcommand)]
         command: AppCommand,
+    },
+    /// Manage an app's webhook endpoints and see their deliveries.
+    Webhook {
+        #[command(subcommand)]
+        command: webhook_cli::WebhookCommand,
     },
     /// Apply pending database migrations and exit.
     Migrate(DbArgs),
@@ -128,6 +135,7 @@ fn main() -> ExitCode {
             Some(Command::App { command: AppCommand::Rotate { name, kind, json, db } }) => {
                 rotate_key(&db, &name, &kind, json).await
             }
+            Some(Command::Webhook { command }) => webhook_cli::run(command).await,
             Some(Command::Migrate(db)) => migrate(&db).await,
         }
     });
@@ -142,8 +150,8 @@ fn main() -> ExitCode {
 
 /// Opens the database (running migrations) for a one-off command.
 async fn open_core(db: &DbArgs) -> Result<Core, String> {
-    let (data_dir, backend, _) = resolve_db(db)?;
-    let config = CoreConfig { data_dir, ..CoreConfig::default() };
+    let (data_dir, backend, file) = resolve_db(db)?;
+    let config = core_config(db, &data_dir, &file)?;
     let options = StoreOptions { readers: 1, ..StoreOptions::default() };
     Core::open(backend, options, config).await.map_err(|e| format!("cannot open the database: {e}"))
 }

@@ -8,6 +8,7 @@ const SQLITE: &[(i64, &str)] = &[
     (3, include_str!("../migrations/sqlite/0003_hardening.sql")),
     (4, include_str!("../migrations/sqlite/0004_client_devices.sql")),
     (5, include_str!("../migrations/sqlite/0005_resumable_sessions.sql")),
+    (6, include_str!("../migrations/sqlite/0006_webhooks.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -15,6 +16,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (3, include_str!("../migrations/postgres/0003_hardening.sql")),
     (4, include_str!("../migrations/postgres/0004_client_devices.sql")),
     (5, include_str!("../migrations/postgres/0005_resumable_sessions.sql")),
+    (6, include_str!("../migrations/postgres/0006_webhooks.sql")),
 ];
 
 /// An arbitrary constant naming the PostgreSQL advisory lock that serialises migrations, so

@@ -119,6 +119,9 @@ fn default_name(field: Field) -> &'static str {
         Field::Bio => "bio",
         Field::DeviceToken => "deviceToken",
         Field::DevicePlatform => "devicePlatform",
+        Field::WebhookUrl => "url",
+        Field::WebhookSecret => "secret",
+        Field::WebhookEvents => "events",
         Field::Extras => "extras",
         Field::RoomOptions => "options",
         Field::Tags => "tags",
@@ -142,6 +145,7 @@ fn invalid_message(field: Field, why: Invalid, name: &str) -> String {
         Invalid::SameUser => format!("Param '{name}' must name another user"),
         Invalid::NotEditable => "Only text, image and video messages can be edited".into(),
         Invalid::PersonalRoom => "Personal rooms are created by sending a message".into(),
+        Invalid::Malformed => format!("Param '{name}' is not in the expected form"),
     }
 }
 

@@ -10,6 +10,7 @@ pub mod envelope;
 pub mod params;
 pub mod realtime;
 pub mod server;
+pub mod webhook;
 pub mod wire;
 
 use axum::Router;

@@ -36,6 +36,9 @@ pub struct EventRouter {
     /// On clustered nodes, every change id seen and not yet checked against the database (see
     /// `Core::fill_gaps`); unset where nobody checks, so a single node pays nothing for it.
     unchecked: Arc<OnceLock<Mutex<BTreeSet<ChangeId>>>>,
+    /// Woken whenever committed changes went by: consumers of the log (webhooks) look for
+    /// work then rather than only on their timer.
+    committed: Arc<tokio::sync::Notify>,
 }
 
 impl EventRouter {
@@ -48,6 +51,7 @@ impl EventRouter {
             last_seen: Arc::new(AtomicI64::new(0)),
             history: Arc::new(Mutex::new(history)),
             unchecked: Arc::new(OnceLock::new()),
+            committed: Arc::new(tokio::sync::Notify::new()),
         };
         (router, rx)
     }
@@ -76,6 +80,11 @@ impl EventRouter {
     /// it already holds.
     pub async fn finish(&self) {
         let _ = self.tx.send(Routed::Finish).await;
+    }
+
+    /// What wakes when committed changes went by (one waiter, one stored wake-up).
+    pub fn committed(&self) -> Arc<tokio::sync::Notify> {
+        self.committed.clone()
     }
 
     /// The highest change id seen so far (from this node or others).
@@ -133,6 +142,9 @@ impl EventRouter {
             for event in &batch {
                 self.note_seen(event);
                 hub.dispatch(event);
+            }
+            if batch.iter().any(|e| e.change_id().is_some()) {
+                self.committed.notify_one();
             }
             if let Some(c) = &cluster {
                 c.publish(&batch);

@@ -7,6 +7,7 @@ mod messages;
 mod participants;
 mod rooms;
 mod users;
+mod webhooks;
 
 use crate::Qiscus;
 use axum::Router;
@@ -53,6 +54,7 @@ pub fn routes() -> Router<Qiscus> {
             &r("get_average_reply_time_user"),
             get(lists::get_average_reply_time_user).post(lists::get_average_reply_time_user),
         )
+        .route(&r("webhook_logs"), get(webhooks::webhook_logs).post(webhooks::webhook_logs))
         .route(&r("post_comment"), post(messages::post_comment))
         .route(&r("load_comments"), get(messages::load_comments).post(messages::load_comments))
         .route(&r("post_system_event_message"), post(messages::post_system_event_message))

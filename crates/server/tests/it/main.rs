@@ -43,3 +43,4 @@ mod taptalk_server_rooms;
 mod taptalk_server_users;
 mod taptalk_tls;
 mod uploads;
+mod webhooks;

@@ -109,7 +109,9 @@ async fn a_persistent_session_gets_back_its_unacknowledged_and_missed_messages_o
     let (mut b, present) = Raw::connect(&app, "bob-phone", false).await;
     assert!(!present, "nothing was kept for a new client");
     b.send(Packet::Subscribe(Subscribe::new(format!("{bob}/c"), QoS::AtLeastOnce))).await;
-    assert!(matches!(b.next().await, Packet::SubAck(s) if s.return_codes == [SubscribeReasonCode::Success(QoS::AtLeastOnce)]));
+    assert!(
+        matches!(b.next().await, Packet::SubAck(s) if s.return_codes == [SubscribeReasonCode::Success(QoS::AtLeastOnce)])
+    );
     post(&app, &alice, room, "one").await;
     let first = b.publishes(1).await;
     assert_eq!((texts(&first), first[0].qos, first[0].dup), (vec!["one".to_string()], QoS::AtLeastOnce, false));

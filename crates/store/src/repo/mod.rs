@@ -15,6 +15,7 @@ pub mod rooms;
 pub mod sessions;
 pub mod settings;
 pub mod users;
+pub mod webhooks;
 
 use crate::db::{Conn, DbResult};
 

@@ -21,8 +21,8 @@ use std::process::ExitCode;
 #[derive(Parser, Debug)]
 #[command(name = "palaver-bench")]
 struct Args {
-    /// Scenarios to run: idle, direct, fanout, server-api, durable, mqtt-idle, mqtt-fanout,
-    /// reference, all.
+    /// Scenarios to run: idle, direct, fanout, server-api, durable, webhooks, mqtt-idle,
+    /// mqtt-fanout, reference, all.
     #[arg(required = true)]
     scenarios: Vec<String>,
     /// The palaver binary to start for each scenario (a release build for real numbers).
@@ -52,7 +52,7 @@ struct Args {
     /// fanout: members per room (all connected).
     #[arg(long, default_value_t = 100)]
     members: usize,
-    /// durable: connections, each with one unacknowledged message at a time.
+    /// durable, webhooks: connections, each with one unacknowledged message at a time.
     #[arg(long, default_value_t = 140)]
     senders: usize,
     /// Seconds each measured phase runs.
@@ -89,7 +89,8 @@ fn main() -> ExitCode {
 }
 
 fn wanted(args: &Args) -> Vec<String> {
-    let all = ["idle", "direct", "fanout", "server-api", "durable", "mqtt-idle", "mqtt-fanout", "reference"];
+    let all =
+        ["idle", "direct", "fanout", "server-api", "durable", "webhooks", "mqtt-idle", "mqtt-fanout", "reference"];
     if args.scenarios.iter().any(|s| s == "all") {
         all.iter().map(|s| s.to_string()).collect()
     } else {
@@ -137,6 +138,10 @@ async fn run(args: Args) -> Result<bool, String> {
                 let server = fresh()?;
                 scenarios::durable::run(&server, if smoke { 20 } else { args.senders }, secs, args.sources, !smoke)
                     .await?
+            }
+            "webhooks" => {
+                let senders = if smoke { 20 } else { args.senders };
+                scenarios::webhooks::run(&args.palaver, senders, secs, args.sources, !smoke).await?
             }
             "mqtt-idle" => {
                 let server = fresh()?;

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -20,6 +20,9 @@ pub struct Creds {
     pub qiscus_secret: String,
 }
 
+/// The name of the app a started server has.
+pub const APP: &str = "bench";
+
 /// A server to drive.
 pub struct Server {
     /// Where it listens.
@@ -30,10 +33,27 @@ pub struct Server {
     pub creds: Creds,
     child: Option<Child>,
     data_dir: Option<PathBuf>,
+    bin: String,
 }
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).unwrap_or(18080)
+}
+
+/// Runs `bin <args> --json --data-dir <dir>` and returns the JSON it prints.
+fn command_json(bin: &str, args: &[&str], dir: &Path) -> Result<Value, String> {
+    let out = Command::new(bin)
+        .args(args)
+        .arg("--json")
+        .arg("--data-dir")
+        .arg(dir)
+        .output()
+        .map_err(|e| format!("cannot run {bin}: {e}"))?;
+    let what = args.iter().take(2).copied().collect::<Vec<_>>().join(" ");
+    if !out.status.success() {
+        return Err(format!("{what} failed: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    serde_json::from_slice(&out.stdout).map_err(|e| format!("{what}: {e}"))
 }
 
 impl Server {
@@ -42,15 +62,7 @@ impl Server {
         let dir = std::env::temp_dir().join(format!("palaver-bench-{}-{}", std::process::id(), free_port()));
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
         std::fs::write(dir.join("palaver.toml"), config).map_err(|e| e.to_string())?;
-        let out = Command::new(bin)
-            .args(["app", "create", "--name", "bench", "--json", "--data-dir"])
-            .arg(&dir)
-            .output()
-            .map_err(|e| format!("cannot run {bin}: {e}"))?;
-        if !out.status.success() {
-            return Err(format!("app create failed: {}", String::from_utf8_lossy(&out.stderr)));
-        }
-        let v: Value = serde_json::from_slice(&out.stdout).map_err(|e| e.to_string())?;
+        let v = command_json(bin, &["app", "create", "--name", APP], &dir)?;
         let creds = Creds {
             server_key: v["server_key"].as_str().unwrap_or_default().to_string(),
             app_key: v["app_key"].as_str().unwrap_or_default().to_string(),
@@ -72,7 +84,7 @@ impl Server {
             .stderr(Stdio::inherit())
             .spawn()
             .map_err(|e| format!("cannot start {bin}: {e}"))?;
-        let server = Server { addr, mqtt, creds, child: Some(child), data_dir: Some(dir) };
+        let server = Server { addr, mqtt, creds, child: Some(child), data_dir: Some(dir), bin: bin.to_string() };
         let started = Instant::now();
         while std::net::TcpStream::connect(addr).is_err() {
             if started.elapsed() > Duration::from_secs(30) {
@@ -81,6 +93,13 @@ impl Server {
             std::thread::sleep(Duration::from_millis(50));
         }
         Ok(server)
+    }
+
+    /// Runs a `palaver` command (`args`, then `--json`) on the server's data directory while
+    /// it runs, e.g. `webhook add`; returns the JSON it prints.
+    pub fn command(&self, args: &[&str]) -> Result<Value, String> {
+        let dir = self.data_dir.as_deref().ok_or("the server was not started by this tool")?;
+        command_json(&self.bin, args, dir)
     }
 
     /// The server's memory growth per connection, in bytes, from `before` (KiB, read before

@@ -5,7 +5,7 @@ use crate::open_core;
 use clap::Subcommand;
 use palaver_core::Core;
 use palaver_core::webhooks::{Attempt, EVENT_NAMES, NewWebhook, Webhook};
-use palaver_domain::AppId;
+use palaver_domain::{AppId, Error, Field};
 use palaver_server::config::DbArgs;
 use palaver_server::faces::webhook_dialects;
 use serde_json::{Value, json};
@@ -102,7 +102,15 @@ pub async fn run(command: WebhookCommand) -> Result<(), String> {
             let core = open_core(&db).await?;
             let added = async {
                 let app_id = app_id(&core, &app).await?;
-                core.add_webhook(app_id, NewWebhook { url, dialect, events, secret }).await.map_err(|e| e.to_string())
+                core.add_webhook(app_id, NewWebhook { url, dialect, events, secret }).await.map_err(|e| match e {
+                    Error::Invalid { field: Field::WebhookUrl, .. } => {
+                        "--url must be an http:// or https:// URL with a host".to_string()
+                    }
+                    Error::Invalid { field: Field::WebhookSecret, .. } => {
+                        "--secret must be whsec_ followed by 16 to 64 bytes in base64".to_string()
+                    }
+                    other => other.to_string(),
+                })
             }
             .await;
             core.close().await;

@@ -6,3 +6,4 @@ pub mod fanout;
 pub mod idle;
 pub mod mqtt;
 pub mod server_api;
+pub mod webhooks;

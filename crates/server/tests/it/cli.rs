@@ -134,3 +134,88 @@ fn the_data_directory_and_database_are_readable_by_their_owner_only() {
     }
     assert!(data_dir.join("palaver.db").exists());
 }
+
+#[test]
+fn webhook_commands_manage_endpoints_and_keep_secrets_sealed() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = palaver().args(args).arg("--data-dir").arg(dir.path()).output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert!(run(&["app", "create", "--name", "shop"]).0);
+    let (ok, out, err) = run(&[
+        "webhook",
+        "add",
+        "--app",
+        "shop",
+        "--url",
+        "https://hooks.example.com/in",
+        "--dialect",
+        "qiscus",
+        "--events",
+        "message.created,room.created",
+        "--json",
+    ]);
+    assert!(ok, "{err}");
+    let added: Value = serde_json::from_str(&out).unwrap();
+    let secret = added["secret"].as_str().unwrap().to_string();
+    assert!(secret.starts_with("whsec_"), "{secret}");
+    assert_eq!(added["events"], serde_json::json!(["message.created", "room.created"]));
+    let id = added["id"].as_i64().unwrap().to_string();
+    // The secret is in no file of the data directory in the clear.
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap_or_default();
+        assert!(!String::from_utf8_lossy(&bytes).contains(&secret[6..]));
+    }
+    let (_, out, _) = run(&["webhook", "list", "--json"]);
+    let listed: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(listed[0]["app"], "shop");
+    assert!(listed[0].get("secret").is_none() && !out.contains(&secret));
+    assert!(run(&["webhook", "disable", &id, "--app", "shop"]).0);
+    let (_, out, _) = run(&["webhook", "list", "--app", "shop", "--json"]);
+    assert_eq!(serde_json::from_str::<Value>(&out).unwrap()[0]["enabled"], false);
+    assert!(run(&["webhook", "enable", &id, "--app", "shop"]).0);
+    let (_, out, _) = run(&["webhook", "attempts", "--app", "shop", "--json"]);
+    assert_eq!(out.trim(), "[]");
+
+    // Mistakes are named, and change nothing.
+    let (ok, _, err) = run(&["webhook", "add", "--app", "shop", "--url", "https://x.example", "--dialect", "slack"]);
+    assert!(!ok && err.contains("--dialect must be one of palaver, taptalk, qiscus"), "{err}");
+    let (ok, _, err) = run(&["webhook", "add", "--app", "shop", "--url", "ftp://x.example", "--dialect", "palaver"]);
+    assert!(!ok && err.contains("--url must be an http:// or https:// URL"), "{err}");
+    let (ok, _, err) = run(&[
+        "webhook",
+        "add",
+        "--app",
+        "shop",
+        "--url",
+        "https://x.example",
+        "--dialect",
+        "palaver",
+        "--secret",
+        "hunter2",
+    ]);
+    assert!(!ok && err.contains("--secret must be whsec_"), "{err}");
+    let (ok, _, err) = run(&[
+        "webhook",
+        "add",
+        "--app",
+        "shop",
+        "--url",
+        "https://x.example",
+        "--dialect",
+        "palaver",
+        "--events",
+        "message.sent",
+    ]);
+    assert!(!ok && err.contains("unknown event \"message.sent\""), "{err}");
+    let (ok, _, err) = run(&["webhook", "remove", "99", "--app", "shop"]);
+    assert!(!ok && err.contains("has no webhook 99"), "{err}");
+    assert!(run(&["webhook", "remove", &id, "--app", "shop"]).0);
+    let (_, out, _) = run(&["webhook", "list"]);
+    assert_eq!(out.trim(), "No webhooks.");
+}

@@ -342,3 +342,51 @@ async fn a_change_no_node_published_reaches_clients_even_after_later_ones_did() 
     assert!(received.iter().any(|b| b == "later"), "{received:?}");
     assert!(received.iter().any(|b| b == "committed, never published"), "bob got only {received:?}");
 }
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL and NATS: set PALAVER_TEST_DATABASE_URL and PALAVER_TEST_NATS_URL, run with --include-ignored"]
+async fn two_nodes_deliver_each_webhook_once() {
+    let (_, nats) = cluster_env();
+    let (mut args, creds, url) = cluster(&nats).await;
+    // Every node seals and opens secrets with the same configured key.
+    let config = tempfile::NamedTempFile::new().unwrap();
+    let key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    let settings = format!("secret_key = \"{key}\"\nwebhook_allow_private = true\nwebhook_retry_delays_ms = [200]\n");
+    std::fs::write(config.path(), settings).unwrap();
+    let config_path = config.path().display().to_string();
+    args.extend(["--config".to_string(), config_path.clone()]);
+    let receiver = crate::webhooks::Receiver::start().await;
+    // The receiver refuses now and then: retries must not double deliveries either.
+    receiver.answer(&[200, 503, 200, 200, 500, 200, 200, 200, 503]);
+    let out = Command::new(env!("CARGO_BIN_EXE_palaver"))
+        .args(["webhook", "add", "--app", "tested", "--url", &receiver.url("/hook"), "--dialect", "palaver"])
+        .args(["--events", "message.created", "--json", "--database-url", &url, "--config", &config_path])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let added: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let secret = added["secret"].as_str().unwrap().to_string();
+
+    let (a, b) = (Node::start(&args), Node::start(&args));
+    let nodes = [Endpoint::new(a.addr, creds.clone()), Endpoint::new(b.addr, creds)];
+    for id in ["alice", "bob"] {
+        nodes[0].server_ok("/v1/server/user/update", json!({"xcUserID": id, "fullName": id})).await;
+    }
+    let sent = 40;
+    for i in 0..sent {
+        let send = json!({"messageType": 1001, "body": format!("hook-{i}"), "senderXCUserID": "alice", "recipientXCUserID": "bob"});
+        nodes[i % 2].server_ok("/v1/server/message/send/custom", send).await;
+    }
+    let got = receiver.wait_until(|got| got.iter().map(|r| r.id()).collect::<BTreeSet<_>>().len() >= sent).await;
+    receiver.stays_at(got.len()).await;
+    let wh = standardwebhooks::Webhook::new(&secret).unwrap();
+    let mut delivered: BTreeMap<String, usize> = BTreeMap::new();
+    for r in receiver.received() {
+        wh.verify(&r.body, &r.headers).expect("signed with the shared secret");
+        *delivered.entry(r.json()["data"]["message"]["body"].as_str().unwrap().to_string()).or_default() += 1;
+    }
+    assert_eq!(delivered.len(), sent, "{delivered:?}");
+    // Each body arrives once, plus once more per refusal (three in the script), never more.
+    assert_eq!(delivered.values().sum::<usize>(), sent + 3, "{delivered:?}");
+    drop((a, b));
+}

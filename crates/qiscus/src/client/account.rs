@@ -101,6 +101,14 @@ pub async fn my_profile(State(q): State<Qiscus>, call: UserCall) -> ApiResult<Va
     Ok(Reply(json!({"user": account(&call.user, &call.token, cursors(&q, &call.user).await?, &call.app_code)})))
 }
 
+/// `mqtt_config` (Android): the MQTT credentials to connect with. Palaver's broker needs
+/// none (a connection is the user whose token topic it subscribes to); the user's id and
+/// token are given so that clients that insist on credentials have some, and the broker
+/// accepts whatever CONNECT carries.
+pub async fn mqtt_config(State(_q): State<Qiscus>, call: UserCall) -> ApiResult<Value> {
+    Ok(Reply(json!({"username": call.user.external_id, "password": call.token})))
+}
+
 /// `my_profile` PATCH: changes the caller's name, avatar or extras.
 pub async fn update_profile(State(q): State<Qiscus>, call: UserCall) -> ApiResult<Value> {
     let upsert = palaver_core::UserUpsert {

@@ -42,6 +42,7 @@ pub fn routes() -> Router<Qiscus> {
         let r = |name: &str| format!("{prefix}/{name}");
         router = router
             .route(&r("config"), get(account::config))
+            .route(&r("mqtt_config"), get(account::mqtt_config))
             .route(&r("login_or_register"), post(account::login_or_register))
             .route(&r("auth/nonce"), post(identity::nonce))
             .route(&r("auth/verify_identity_token"), post(identity::verify_identity_token))

@@ -157,6 +157,9 @@ async fn login_registers_then_checks_the_key_and_tokens_name_the_user() {
     let config = sdk_ok(&app, "GET", "config", None, json!({})).await;
     assert_eq!(config["broker_url"], format!("ws://{}/mqtt", app.api.addr));
     assert_eq!(config["enable_realtime"], true);
+    // Android asks for MQTT credentials; the broker accepts them (and needs none).
+    let mqtt = sdk_ok(&app, "GET", "mqtt_config", Some(&token), json!({})).await;
+    assert_eq!((mqtt["username"].as_str(), mqtt["password"].as_str()), (Some("alice@x.com"), Some(token.as_str())));
 }
 
 #[tokio::test]

@@ -20,11 +20,19 @@ struct Raw {
 impl Raw {
     /// Connects as `client_id`; returns the connection and whether the server had a session.
     async fn connect(app: &TestApp, client_id: &str, clean: bool) -> (Raw, bool) {
+        Self::connect_with(app, client_id, clean, None).await
+    }
+
+    /// Like [`Raw::connect`], with a user name and password (Android's, from `mqtt_config`).
+    async fn connect_with(app: &TestApp, client_id: &str, clean: bool, login: Option<(&str, &str)>) -> (Raw, bool) {
         let stream = TcpStream::connect(app.mqtt.expect("an MQTT listener")).await.unwrap();
         let mut raw = Raw { stream, buf: BytesMut::new() };
         let mut connect = Connect::new(client_id);
         connect.keep_alive = 30;
         connect.clean_session = clean;
+        if let Some((user, password)) = login {
+            connect.set_login(user, password);
+        }
         raw.send(Packet::Connect(connect)).await;
         match raw.next().await {
             Packet::ConnAck(ack) => {
@@ -166,7 +174,9 @@ async fn a_kept_session_ends_with_its_token() {
     let bob = token(&login(&app, "bob", "Bob").await);
     let r = sdk_ok(&app, "POST", "get_or_create_room_with_target", Some(&alice), json!({"emails": "bob"})).await;
     let room = r["room"]["id"].as_i64().unwrap();
-    let (mut b, _) = Raw::connect(&app, "bob-tablet", false).await;
+    let creds = sdk_ok(&app, "GET", "mqtt_config", Some(&bob), json!({})).await;
+    let login = (creds["username"].as_str().unwrap(), creds["password"].as_str().unwrap());
+    let (mut b, _) = Raw::connect_with(&app, "bob-tablet", false, Some(login)).await;
     b.send(Packet::Subscribe(Subscribe::new(format!("{bob}/c"), QoS::AtLeastOnce))).await;
     assert!(matches!(b.next().await, Packet::SubAck(_)));
     b.send(Packet::Disconnect).await;

@@ -125,8 +125,14 @@ pub(crate) fn load(conn: &mut dyn Conn, rows: Vec<ChangeRow>) -> Result<Vec<Chan
 fn load_app(conn: &mut dyn Conn, app: AppId, rows: Vec<ChangeRow>) -> Result<Vec<Change>, Error> {
     // Receipts name a range of messages: the ones of others after the old pointer.
     let mut ranges: HashMap<ChangeId, Vec<MessageId>> = HashMap::new();
+    // A new message's predecessor (Qiscus' `comment_before_id`): the visible message before
+    // it now, as the log keeps no copy of what was visible then.
+    let mut previous: HashMap<ChangeId, MessageId> = HashMap::new();
     let mut message_ids = Vec::new();
     for row in &rows {
+        if let (Some(room), Some(m), "message.created") = (row.room, row.message, row.kind.as_str()) {
+            previous.insert(row.id, MessageId(messages::previous_visible_id(conn, room, m)?));
+        }
         // Every message change names its message (a receipt, the newest it covers).
         if let (Some(m), true) = (row.message, row.kind.starts_with("message.")) {
             message_ids.push(m);
@@ -182,7 +188,7 @@ fn load_app(conn: &mut dyn Conn, app: AppId, rows: Vec<ChangeRow>) -> Result<Vec
             "message.created" => item().map(|item| ChangeKind::MessageCreated {
                 item,
                 via: row.facts.via.unwrap_or(Via::Client),
-                previous: MessageId(0),
+                previous: previous.get(&row.id).copied().unwrap_or_default(),
             }),
             "message.edited" => item().map(|item| ChangeKind::MessageEdited { item }),
             "message.deleted" => item().map(|item| ChangeKind::MessageDeleted { item }),

@@ -106,8 +106,8 @@ pub enum ChangeKind {
         item: RoomMessage,
         /// Who posted it: a client or the backend.
         via: Via,
-        /// The visible message before it in its room when it was posted (Qiscus'
-        /// `comment_before_id`); 0 for the first, and when read back from the log.
+        /// The visible message before it in its room (Qiscus' `comment_before_id`): when it
+        /// was posted, or, read back from the log, now; 0 for the first.
         previous: MessageId,
     },
     /// A message's content was edited.

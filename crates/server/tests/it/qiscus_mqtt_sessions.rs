@@ -135,6 +135,10 @@ async fn a_persistent_session_gets_back_its_unacknowledged_and_missed_messages_o
     assert_eq!(texts(&again), ["one", "two", "three"], "without subscribing again");
     assert_eq!((again[0].pkid, again[0].dup), (first[0].pkid, true), "sent again under its packet id");
     assert!(!again[1].dup && !again[2].dup);
+    // Replayed from the log, comments still name the one before them.
+    let comment = |p: &Publish| serde_json::from_slice::<Value>(&p.payload).unwrap();
+    assert_eq!(comment(&again[1])["comment_before_id"], comment(&again[0])["id"]);
+    assert_eq!(comment(&again[2])["comment_before_id"], comment(&again[1])["id"]);
     b.ack(&again).await;
     b.quiet().await;
     b.send(Packet::Disconnect).await;

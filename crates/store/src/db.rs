@@ -179,6 +179,27 @@ pub fn placeholders(first: usize, n: usize) -> String {
     (first..first + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
+/// Statements insert this many rows at a time, so that few statement texts serve every
+/// batch size (each text is prepared once and cached).
+const ROWS_PER_INSERT: [usize; 4] = [64, 16, 4, 1];
+
+/// Inserts `rows` (each of the same number of values) with `INSERT INTO <into> VALUES ...`,
+/// several rows per statement: for a writer appending a batch at once this costs about half
+/// as much as a statement per row (measured on the send path).
+pub fn insert_rows(conn: &mut dyn Conn, into: &str, rows: &[Vec<Value<'_>>]) -> DbResult<()> {
+    let Some(width) = rows.first().map(Vec::len) else { return Ok(()) };
+    let mut done = 0;
+    while done < rows.len() {
+        let n = ROWS_PER_INSERT.into_iter().find(|n| *n <= rows.len() - done).unwrap_or(1);
+        let tuples: Vec<String> = (0..n).map(|i| format!("({})", placeholders(i * width + 1, width))).collect();
+        let sql = format!("INSERT INTO {into} VALUES {}", tuples.join(", "));
+        let params: Vec<Value<'_>> = rows[done..done + n].iter().flatten().cloned().collect();
+        conn.execute(&sql, &params)?;
+        done += n;
+    }
+    Ok(())
+}
+
 /// A list bound as one parameter: a JSON array, unpacked in SQL by [`in_texts`] or
 /// [`in_ints`]. Whatever the list's length the statement stays the same (prepared once) and
 /// far below the backends' limits on bound parameters.

@@ -264,7 +264,8 @@ impl Core {
             .await
     }
 
-    /// For each room of `user`: its last message, plus every message the user has not read.
+    /// For each room of `user`: its last message, plus every message the user has not read;
+    /// newest first.
     pub async fn latest_and_unread(&self, app: AppId, user: UserId) -> Result<Vec<RoomMessage>, Error> {
         self.store()
             .read(move |c| {
@@ -287,6 +288,9 @@ impl Core {
                     .filter(|m| !seen.contains(&m.id))
                     .collect();
                 out.extend(with_context(c, app, unread)?);
+                // Newest first, as history pages are: the SDKs take a room's next page cursor
+                // from the last (oldest) of its messages here.
+                out.sort_by(|a, b| (b.message.created, b.message.id).cmp(&(a.message.created, a.message.id)));
                 Ok(out)
             })
             .await

@@ -146,15 +146,18 @@ pub(crate) fn insert_message(
     // The client id's uniqueness in the room decides: a repeat inserts nothing (and its id from
     // the sequence goes unused, which is harmless), and the stored message is the answer.
     let id = tx.next_seq()?;
-    let now = now_ms();
+    // Within a room `created` strictly increases (a message that would share its predecessor's
+    // millisecond takes the next one), so paging by `created` never skips or repeats one.
+    let newest = messages::newest(tx.conn(), room.id)?;
+    let created = now_ms().max(newest.map_or(0, |(_, at, _)| at + 1));
     let message = Message {
         id: MessageId(id),
         app: room.app,
         room: room.id,
         sender: sender.id,
         local_id,
-        created: now,
-        updated: now,
+        created,
+        updated: created,
         ..content
     };
     if !messages::insert(tx.conn(), &message)? {
@@ -167,11 +170,13 @@ pub(crate) fn insert_message(
         };
         return Ok((room_message(tx.conn(), room, &sender, partner, existing)?, false));
     }
-    // Hidden parts of a split message are not listed: only a visible one names its predecessor.
-    let previous = if !message.is_hidden {
-        MessageId(messages::previous_visible_id(tx.conn(), room.id, message.id)?)
-    } else {
-        MessageId(0)
+    // Hidden parts of a split message are not listed: only a visible one names its predecessor
+    // (usually the room's newest message, read above).
+    let previous = match newest {
+        _ if message.is_hidden => MessageId(0),
+        Some((newest, _, true)) => newest,
+        Some(_) => MessageId(messages::previous_visible_id(tx.conn(), room.id, message.id)?),
+        None => MessageId(0),
     };
     let item = room_message(tx.conn(), room, sender, partner, message)?;
     let kind = ChangeKind::MessageCreated { item: item.clone(), via, previous };

@@ -265,3 +265,52 @@ async fn client_send_custom_encrypts_plain_content_on_the_way_out() {
         .await;
     assert_eq!(env["error"]["message"], "Param 'body' is longer than 4000 characters");
 }
+
+#[tokio::test]
+async fn a_burst_pages_back_from_any_point_without_skipping_or_repeating() {
+    let app = TestApp::spawn().await;
+    let alice = app.login("alice", "Alice").await;
+    let bob = app.login("bob", "Bob").await;
+    // A burst: many of these commit together, in the same millisecond.
+    let texts: Vec<String> = (0..120).map(|i| format!("m{i}")).collect();
+    futures_util::future::join_all(texts.iter().map(|t| send(&app, "bob", "alice", t))).await;
+    let room = personal(&alice.user_id, &bob.user_id);
+    let page = |max_created: i64, limit: i64| {
+        let (app, alice, room) = (&app, &alice, room.clone());
+        async move {
+            let params = json!({"roomID": room, "maxCreated": max_created, "limit": limit});
+            app.client_ok(alice, "/v1/chat/message/list_by_room/before", params).await
+        }
+    };
+    // Pages hold at most 100 messages.
+    let mut everything = page(0, 100).await["messages"].as_array().unwrap().clone();
+    let oldest = everything.last().unwrap()["created"].as_i64().unwrap();
+    everything.extend(page(oldest, 100).await["messages"].as_array().unwrap().iter().cloned());
+    let distinct: std::collections::HashSet<&str> =
+        everything.iter().map(|m| m["messageID"].as_str().unwrap()).collect();
+    assert_eq!((everything.len(), distinct.len()), (120, 120));
+    let created: Vec<i64> = everything.iter().map(|m| m["created"].as_i64().unwrap()).collect();
+    assert!(created.windows(2).all(|w| w[0] > w[1]), "created strictly decreases, newest first: {created:?}");
+    // Start anywhere, page with any size: every older message once, in order.
+    for (start, limit) in [(0usize, 1i64), (0, 7), (5, 50), (60, 13), (119, 3)] {
+        let mut cursor = if start == 0 { 0 } else { created[start - 1] };
+        let mut seen = Vec::new();
+        loop {
+            let d = page(cursor, limit).await;
+            let got = d["messages"].as_array().unwrap();
+            seen.extend(got.iter().map(|m| m["messageID"].as_str().unwrap().to_string()));
+            match got.last() {
+                Some(last) if d["hasMore"] == true => cursor = last["created"].as_i64().unwrap(),
+                _ => break,
+            }
+        }
+        let want: Vec<String> =
+            everything[start..].iter().map(|m| m["messageID"].as_str().unwrap().to_string()).collect();
+        assert_eq!(seen, want, "from {start} by {limit}");
+    }
+    // The room list gives a room's messages newest first too: its last one is the cursor.
+    let list = app.client_ok(&alice, "/v1/chat/message/room_list_and_unread", json!({})).await;
+    let listed: Vec<i64> =
+        list["messages"].as_array().unwrap().iter().map(|m| m["created"].as_i64().unwrap()).collect();
+    assert_eq!(listed, created, "every unread message, newest first");
+}

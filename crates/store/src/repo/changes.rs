@@ -1,7 +1,7 @@
 //! The change log (see `palaver_domain::change`): one row per committed change, appended in
 //! the change's own transaction, read back after an id by a node, an app or a user.
 
-use crate::db::{Conn, DbResult, Row, Value, in_ints, json_ints, placeholders};
+use crate::db::{Conn, DbResult, Row, Value, in_ints, insert_rows, json_ints};
 use palaver_domain::change::ChangeFacts;
 use palaver_domain::{AppId, Change, ChangeId, MessageId, RoomId, UserId};
 
@@ -54,10 +54,6 @@ pub fn append(conn: &mut dyn Conn, change: &Change) -> DbResult<()> {
     append_all(conn, &[change])
 }
 
-/// Statements insert this many rows at a time, so that few statement texts serve every
-/// batch size (each text is prepared once and cached).
-const ROWS_PER_INSERT: [usize; 4] = [64, 16, 4, 1];
-
 /// Appends changes (ids already taken) inside the caller's transaction, several rows per
 /// statement: the writer appends a whole batch's changes at once before it commits, which
 /// costs about half as much as a statement per change (measured on the send path).
@@ -77,17 +73,11 @@ pub fn append_all(conn: &mut dyn Conn, changes: &[&Change]) -> DbResult<()> {
             (users, facts)
         })
         .collect();
-    let mut done = 0;
-    while done < changes.len() {
-        let n = ROWS_PER_INSERT.into_iter().find(|n| *n <= changes.len() - done).unwrap_or(1);
-        let rows: Vec<String> = (0..n).map(|i| format!("({})", placeholders(i * 9 + 1, 9))).collect();
-        let sql = format!(
-            "INSERT INTO changes (id, app_id, kind, actor_id, room_id, message_id, users, facts, created) VALUES {}",
-            rows.join(", ")
-        );
-        let mut params: Vec<Value> = Vec::with_capacity(n * 9);
-        for (change, (users, facts)) in changes[done..done + n].iter().zip(&texts[done..done + n]) {
-            params.extend::<[Value; 9]>([
+    let rows: Vec<Vec<Value>> = changes
+        .iter()
+        .zip(&texts)
+        .map(|(change, (users, facts))| {
+            vec![
                 change.id.0.into(),
                 change.app.0.into(),
                 change.name().into(),
@@ -97,11 +87,10 @@ pub fn append_all(conn: &mut dyn Conn, changes: &[&Change]) -> DbResult<()> {
                 users.as_str().into(),
                 facts.as_str().into(),
                 change.at.into(),
-            ]);
-        }
-        conn.execute(&sql, &params)?;
-        done += n;
-    }
+            ]
+        })
+        .collect();
+    insert_rows(conn, "changes (id, app_id, kind, actor_id, room_id, message_id, users, facts, created)", &rows)?;
     for change in changes {
         for user in change.users() {
             conn.execute(

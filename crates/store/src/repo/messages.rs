@@ -279,6 +279,16 @@ pub fn latest_id_for_user(conn: &mut dyn Conn, user: UserId) -> DbResult<i64> {
     .map(|v| v.flatten().unwrap_or(0))
 }
 
+/// The newest message of `room`: its id, when it was created (Unix ms) and whether it is
+/// visible (neither hidden nor deleted); `None` for an empty room.
+pub fn newest(conn: &mut dyn Conn, room: RoomId) -> DbResult<Option<(MessageId, i64, bool)>> {
+    conn.query_opt(
+        "SELECT id, created, is_hidden, deleted FROM messages WHERE room_id = $1 ORDER BY id DESC LIMIT 1",
+        &[room.0.into()],
+        |r| Ok((MessageId(r.int(0)?), r.int(1)?, r.int(2)? == 0 && r.int(3)? == 0)),
+    )
+}
+
 /// The id of the visible message just before message `id` in `room`, 0 when there is none.
 pub fn previous_visible_id(conn: &mut dyn Conn, room: RoomId, id: MessageId) -> DbResult<i64> {
     conn.query_opt(

@@ -238,14 +238,12 @@ fn attempt(r: &dyn Row) -> DbResult<AttemptRow> {
     })
 }
 
-/// Stores attempts.
+/// Stores attempts, several per statement.
 pub fn record(conn: &mut dyn Conn, attempts: &[AttemptRow]) -> DbResult<()> {
-    for a in attempts {
-        conn.execute(
-            "INSERT INTO webhook_attempts (endpoint_id, app_id, change_id, delivery_id, event, url, attempted_at, \
-             status, latency_ms, success, error, request_body, response_body) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-            &[
+    let rows: Vec<Vec<crate::db::Value<'_>>> = attempts
+        .iter()
+        .map(|a| {
+            vec![
                 a.endpoint.into(),
                 a.app.0.into(),
                 a.change.0.into(),
@@ -259,10 +257,15 @@ pub fn record(conn: &mut dyn Conn, attempts: &[AttemptRow]) -> DbResult<()> {
                 a.error.as_str().into(),
                 a.request_body.as_str().into(),
                 a.response_body.as_str().into(),
-            ],
-        )?;
-    }
-    Ok(())
+            ]
+        })
+        .collect();
+    crate::db::insert_rows(
+        conn,
+        "webhook_attempts (endpoint_id, app_id, change_id, delivery_id, event, url, attempted_at, status, \
+         latency_ms, success, error, request_body, response_body)",
+        &rows,
+    )
 }
 
 /// The changes after `cursor` an endpoint has already delivered (ahead of its cursor, while

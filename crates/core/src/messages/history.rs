@@ -290,7 +290,7 @@ impl Core {
                 out.extend(with_context(c, app, unread)?);
                 // Newest first, as history pages are: the SDKs take a room's next page cursor
                 // from the last (oldest) of its messages here.
-                out.sort_by(|a, b| (b.message.created, b.message.id).cmp(&(a.message.created, a.message.id)));
+                out.sort_by_key(|m| std::cmp::Reverse((m.message.created, m.message.id)));
                 Ok(out)
             })
             .await

@@ -78,6 +78,26 @@ impl Core {
         Ok(found)
     }
 
+    /// Gives a device that has never synced a cursor at `at` (where its live connection
+    /// starts: it loads what came before as history), so that what arrives after a
+    /// disconnection is caught up even if its connection never carried a message. A device
+    /// with a cursor keeps it (it may have missed changes before this connection); costs a
+    /// read when it has one.
+    pub async fn start_device_cursor(&self, user: UserId, device: String, at: ChangeId) -> Result<(), Error> {
+        let key = device.clone();
+        if self.store().read(move |c| Ok::<_, Error>(sessions::device_cursor(c, user, &key)?)).await?.is_some() {
+            return Ok(());
+        }
+        self.store()
+            .write(move |tx| {
+                if sessions::device_cursor(tx.conn(), user, &device)?.is_none() {
+                    sessions::set_device_cursor(tx.conn(), user, &device, at.0)?;
+                }
+                Ok(())
+            })
+            .await
+    }
+
     /// Records that a device has received every change up to `seq` (its connection closed,
     /// or it caught up); a cursor never moves back.
     pub async fn save_device_cursor(&self, user: UserId, device: String, seq: ChangeId) -> Result<(), Error> {

@@ -70,11 +70,12 @@ async fn a_killed_node_keeps_every_acknowledged_message_exactly_once() {
 
     let mut ws = on.ws(&alice).await;
     let (mut sent, acked) = send_reading_acks(&mut ws, &room, 0, 20_000, 500).await;
-    // Another 500 written at once: the node dies with them partly committed, partly not.
-    for i in sent..sent + 500 {
+    // Another 2,000 written at once (far more than commit in the moment before the kill, even
+    // on a loaded machine): the node dies with them partly committed, partly not.
+    for i in sent..sent + 2000 {
         ws.send("chat/sendMessage", sdk_message(&room, 1, &format!("crash {i}"), &local_id(i))).await;
     }
-    sent += 500;
+    sent += 2000;
     tokio::time::sleep(Duration::from_millis(5)).await;
     node.kill();
     drop(ws);

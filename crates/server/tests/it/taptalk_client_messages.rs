@@ -117,12 +117,12 @@ async fn new_and_updated_gives_each_device_exactly_what_it_missed() {
     assert_eq!(sync(&phone).await, vec!["m1", "m2"]);
     assert!(sync(&phone).await.is_empty(), "nothing new since");
 
-    // The laptop receives m3 live, goes away, and then only asks for what came after.
+    // The laptop receives m3 live, closes its socket, and then only asks for what came after.
     let mut ws = app.ws(&laptop).await;
     assert!(sync(&laptop).await.is_empty());
     send(&app, "bob", "alice", "m3").await;
     assert_eq!(body_of(&ws.expect("chat/sendMessage").await), "m3");
-    drop(ws);
+    ws.stream.close(None).await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     send(&app, "bob", "alice", "m4").await;
     assert_eq!(sync(&laptop).await, vec!["m4"], "only what it missed");
@@ -264,6 +264,53 @@ async fn client_send_custom_encrypts_plain_content_on_the_way_out() {
         )
         .await;
     assert_eq!(env["error"]["message"], "Param 'body' is longer than 4000 characters");
+}
+
+#[tokio::test]
+async fn catch_up_misses_nothing_whether_the_socket_carried_messages_closed_cleanly_or_died() {
+    let app = TestApp::spawn().await;
+    let tablet = app.login_device("alice", "Alice", "tablet").await;
+    app.login("bob", "Bob").await;
+    let sync = |s| {
+        let app = &app;
+        async move { bodies(&app.client_ok(s, "/v1/chat/message/new_and_updated", json!("")).await["messages"]) }
+    };
+    // A socket that never carried a message, and a device that never synced: what comes after
+    // it goes away is still caught up.
+    let ws = app.ws(&tablet).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    drop(ws);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    send(&app, "bob", "alice", "while away").await;
+    assert_eq!(sync(&tablet).await, vec!["while away"]);
+
+    // A connection that dies (no Close frame): what was written into it is not proof that the
+    // client read it, so the device gets it again with what came after (clients drop repeats
+    // by local id).
+    let mut ws = app.ws(&tablet).await;
+    send(&app, "bob", "alice", "written, maybe lost").await;
+    assert_eq!(body_of(&ws.expect("chat/sendMessage").await), "written, maybe lost");
+    drop(ws);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    send(&app, "bob", "alice", "after").await;
+    assert_eq!(sync(&tablet).await, vec!["written, maybe lost", "after"]);
+}
+
+#[tokio::test]
+async fn a_pong_proves_what_a_dead_connection_had_delivered() {
+    let app = TestApp::spawn_with(|s| s.core.ping_interval_ms = 100).await;
+    let tablet = app.login_device("alice", "Alice", "tablet").await;
+    app.login("bob", "Bob").await;
+    let mut ws = app.ws(&tablet).await;
+    send(&app, "bob", "alice", "read and answered").await;
+    assert_eq!(body_of(&ws.expect("chat/sendMessage").await), "read and answered");
+    // The client keeps reading: it answers the pings that follow the message.
+    assert!(ws.next_within(Duration::from_millis(500)).await.is_none());
+    drop(ws);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    send(&app, "bob", "alice", "after").await;
+    let got = app.client_ok(&tablet, "/v1/chat/message/new_and_updated", json!("")).await;
+    assert_eq!(bodies(&got["messages"]), vec!["after"]);
 }
 
 #[tokio::test]

@@ -174,7 +174,16 @@ async fn run(t: TapTalk, session: ClientSession, device: String, mut socket: Web
         let _ = send(&mut socket, Message::Close(Some(full)), write_timeout).await;
         return;
     }
+    // The device's catch-up cursor (ARCHITECTURE.md, "Catch-up"): a device that never synced
+    // starts where this connection does; on a clean close (the client's Close frame, sent or
+    // answered) it moves to the last change written, otherwise only to the last change a pong
+    // proved read: a frame written into a socket that then dies may never have reached it.
+    if let Err(e) = t.core.start_device_cursor(session.user.id, device.clone(), t.core.delivered_upto()).await {
+        tracing::debug!(error = %e, "starting a device cursor");
+    }
     let mut written = ChangeId(0);
+    let mut confirmed = ChangeId(0);
+    let mut clean = false;
     let mut heard = Instant::now();
     // Pings keep idle connections (and the proxies between) alive; a connection silent for
     // three intervals (no frame, no pong) is gone.
@@ -201,12 +210,23 @@ async fn run(t: TapTalk, session: ClientSession, device: String, mut socket: Web
                         Ok(text) => incoming::handle(&t, &session, &conn, text, &mut in_flight),
                         Err(_) => tracing::debug!(user = %session.user.id, "ignoring a binary frame that is not UTF-8"),
                     },
-                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                    // A pong echoes the ping's payload: how far was written when it went out.
+                    Some(Ok(Message::Pong(p))) => {
+                        if let Ok(bytes) = <[u8; 8]>::try_from(p.as_ref()) {
+                            confirmed = confirmed.max(ChangeId(i64::from_be_bytes(bytes)));
+                        }
+                    }
+                    Some(Ok(Message::Ping(_))) => {}
+                    Some(Ok(Message::Close(_))) => {
+                        clean = true;
+                        break;
+                    }
+                    Some(Err(_)) | None => break,
                 }
             }
             Some(()) = in_flight.next(), if !in_flight.is_empty() => {}
             batch = conn.outbox.next_batch() => {
+                // A closed outbox: the client fell too far behind reading; it will not answer.
                 let Some(frames) = batch else {
                     let _ = send(&mut socket, Message::Close(None), write_timeout).await;
                     break;
@@ -224,27 +244,50 @@ async fn run(t: TapTalk, session: ClientSession, device: String, mut socket: Web
                 written = frames.iter().map(|f| f.change).fold(written, ChangeId::max);
             }
             _ = ping.tick() => {
-                if heard.elapsed() > silence_limit || !send(&mut socket, Message::Ping(Bytes::new()), write_timeout).await {
+                let mark = Bytes::copy_from_slice(&written.0.to_be_bytes());
+                if heard.elapsed() > silence_limit || !send(&mut socket, Message::Ping(mark), write_timeout).await {
                     break;
                 }
             }
             () = &mut expired => {
                 let bye = CloseFrame { code: close_code::POLICY, reason: "the access token expired".into() };
-                let _ = send(&mut socket, Message::Close(Some(bye)), write_timeout).await;
+                clean = close(&mut socket, Some(bye), write_timeout).await;
                 break;
             }
             () = &mut stopping => {
                 let bye = CloseFrame { code: close_code::AWAY, reason: "the server is shutting down".into() };
-                let _ = send(&mut socket, Message::Close(Some(bye)), write_timeout).await;
+                clean = close(&mut socket, Some(bye), write_timeout).await;
                 break;
             }
         }
     }
     conn.outbox.close();
     t.core.disconnect(&conn).await;
-    if let Err(e) = t.core.save_device_cursor(session.user.id, device, written).await {
+    let received = if clean { written } else { confirmed };
+    if let Err(e) = t.core.save_device_cursor(session.user.id, device, received).await {
         tracing::debug!(error = %e, "saving a device cursor");
     }
+}
+
+/// How long a closing connection waits for the client's answering Close frame.
+const CLOSE_ANSWER: Duration = Duration::from_secs(2);
+
+/// Closes from the server's side: sends Close and waits briefly for the client's answering
+/// Close, which proves it read everything written before; true if it came.
+async fn close(socket: &mut WebSocket, frame: Option<CloseFrame>, limit: Duration) -> bool {
+    if !send(socket, Message::Close(frame), limit).await {
+        return false;
+    }
+    let answered = async {
+        loop {
+            match socket.recv().await {
+                Some(Ok(Message::Close(_))) => return true,
+                Some(Ok(_)) => {}
+                Some(Err(_)) | None => return false,
+            }
+        }
+    };
+    tokio::time::timeout(CLOSE_ANSWER, answered).await.unwrap_or(false)
 }
 
 /// Writes one message; false if the socket failed or the client did not take it within

@@ -28,7 +28,8 @@ pub struct Traffic {
     acks: Arc<Mutex<Histogram<u64>>>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+/// Locks a mutex, taking over a poisoned one (a panicking task must not stop the count).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 

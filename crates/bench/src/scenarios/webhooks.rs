@@ -7,6 +7,7 @@
 use super::durable;
 use crate::report::{Latency, Outcome, histogram};
 use crate::server::{APP, Server};
+use crate::traffic::lock;
 use bytes::Bytes;
 use hdrhistogram::Histogram;
 use http_body_util::{BodyExt, Full};
@@ -78,10 +79,6 @@ struct Tally {
     latency: Histogram<u64>,
     /// How long the receiver took to answer, microseconds.
     answers: Histogram<u64>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn now_ms() -> i64 {

@@ -163,14 +163,7 @@ impl Core {
                         last.entry(m.room).or_insert(before);
                     }
                 }
-                let previous: std::collections::HashMap<MessageId, MessageId> = previous.into_iter().collect();
-                Ok(with_context(c, app, rows)?
-                    .into_iter()
-                    .map(|item| {
-                        let previous = previous.get(&item.message.id).copied().unwrap_or_default();
-                        HistoryEntry { item, previous }
-                    })
-                    .collect())
+                with_previous(c, app, rows, previous.into_iter().collect())
             })
             .await
     }
@@ -306,7 +299,18 @@ fn entries(
     before_oldest: MessageId,
 ) -> Result<Vec<HistoryEntry>, Error> {
     let previous: Vec<MessageId> = rows.iter().skip(1).map(|m| m.id).chain([before_oldest]).collect();
-    let previous: std::collections::HashMap<MessageId, MessageId> = rows.iter().map(|m| m.id).zip(previous).collect();
+    let previous = rows.iter().map(|m| m.id).zip(previous).collect();
+    with_previous(c, app, rows, previous)
+}
+
+/// Messages with their context, each paired with its predecessor from `previous` (0 when
+/// it has none there).
+fn with_previous(
+    c: &mut dyn palaver_store::Conn,
+    app: AppId,
+    rows: Vec<palaver_domain::Message>,
+    previous: std::collections::HashMap<MessageId, MessageId>,
+) -> Result<Vec<HistoryEntry>, Error> {
     Ok(with_context(c, app, rows)?
         .into_iter()
         .map(|item| {

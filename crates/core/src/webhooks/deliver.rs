@@ -17,6 +17,7 @@
 //! resumes with nothing skipped.
 
 use super::outbound::{Failure, Open, Outbound};
+use super::sealing::Sealer;
 use super::signing::{self, standard_signature};
 use super::{RenderContext, WebhookDialect};
 use crate::Core;
@@ -24,7 +25,7 @@ use bytes::Bytes;
 use palaver_domain::{Change, ChangeId, RoomId, User, time::now_ms};
 use palaver_store::repo::webhooks::{self as repo, AttemptRow, EndpointRow, Progress};
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 /// Most changes read per round.
@@ -65,6 +66,9 @@ struct Shared {
     outbound: Arc<Outbound>,
     owner: Arc<str>,
     running: Arc<Mutex<HashSet<i64>>>,
+    /// The sealer of the endpoints' secrets, loaded on first use (a server without webhooks
+    /// never reads or makes the key file), or why it cannot be.
+    sealer: Arc<OnceLock<Result<Sealer, String>>>,
 }
 
 async fn run(core: Core, dialects: Dialects) {
@@ -80,6 +84,7 @@ async fn run(core: Core, dialects: Dialects) {
         outbound: Arc::new(outbound),
         owner: crate::secrets::random_hex(16).into(),
         running: Arc::default(),
+        sealer: Arc::default(),
     };
     let committed = core.router().committed();
     loop {
@@ -169,7 +174,10 @@ async fn round(shared: &Shared, e: &mut EndpointRow, lanes: &mut [Option<Open>])
         disable(shared, e, &format!("unknown payload dialect {:?}", e.dialect)).await;
         return false;
     };
-    let secret = match core.sealer().and_then(|s| s.open(&e.sealed_secret)) {
+    let sealer = shared.sealer.get_or_init(|| core.sealer().map_err(|e| e.to_string()));
+    let opened =
+        sealer.as_ref().map_err(Clone::clone).and_then(|s| s.open(&e.sealed_secret).map_err(|e| e.to_string()));
+    let secret = match opened {
         Ok(s) => s,
         Err(err) => {
             tracing::error!(endpoint = e.id, error = %err, "a webhook secret cannot be opened");

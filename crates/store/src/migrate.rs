@@ -9,6 +9,7 @@ const SQLITE: &[(i64, &str)] = &[
     (4, include_str!("../migrations/sqlite/0004_client_devices.sql")),
     (5, include_str!("../migrations/sqlite/0005_resumable_sessions.sql")),
     (6, include_str!("../migrations/sqlite/0006_webhooks.sql")),
+    (7, include_str!("../migrations/sqlite/0007_webhook_attempts_by_id.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -17,6 +18,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (4, include_str!("../migrations/postgres/0004_client_devices.sql")),
     (5, include_str!("../migrations/postgres/0005_resumable_sessions.sql")),
     (6, include_str!("../migrations/postgres/0006_webhooks.sql")),
+    (7, include_str!("../migrations/postgres/0007_webhook_attempts_by_id.sql")),
 ];
 
 /// An arbitrary constant naming the PostgreSQL advisory lock that serialises migrations, so

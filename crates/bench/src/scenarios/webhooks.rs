@@ -24,7 +24,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinHandle;
+use tokio::sync::oneshot;
 
 /// Both servers' settings: deliveries to the receivers on 127.0.0.1 are allowed.
 const CONFIG: &str = "webhook_allow_private = true\n";
@@ -130,52 +130,74 @@ impl Tally {
     }
 }
 
-/// A receiver listening on 127.0.0.1; it stops accepting when dropped.
+/// A receiver listening on 127.0.0.1; it stops when dropped.
 struct Receiver {
     /// The endpoint URL to register.
     url: String,
     /// Connections accepted.
     connections: Arc<AtomicU64>,
-    accepting: JoinHandle<()>,
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        self.accepting.abort();
-    }
+    /// Dropped to stop the receiver's runtime.
+    _stop: oneshot::Sender<()>,
 }
 
 /// Listens on a free loopback port and hands every connection to `serve`, on its own task.
-async fn listen<F, Fut>(serve: F) -> Result<Receiver, String>
+///
+/// The receivers stand for the customer's backend, which runs on another machine: here they
+/// share the server's two cores, so they run on a runtime of their own at the lowest CPU
+/// priority, taking what the server leaves rather than competing with its writer.
+fn listen<F, Fut>(serve: F) -> Result<Receiver, String>
 where
     F: Fn(TcpStream) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let listener = TcpListener::bind("127.0.0.1:0").await.map_err(|e| format!("receiver: {e}"))?;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| format!("receiver: {e}"))?;
+    listener.set_nonblocking(true).map_err(|e| format!("receiver: {e}"))?;
     let url = format!("http://{}/hook", listener.local_addr().map_err(|e| e.to_string())?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .on_thread_start(lower_priority)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("receiver runtime: {e}"))?;
     let connections = Arc::new(AtomicU64::new(0));
     let counted = connections.clone();
-    let accepting = tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            counted.fetch_add(1, Ordering::Relaxed);
-            let _ = stream.set_nodelay(true);
-            tokio::spawn(serve(stream));
-        }
+    let (stop, stopped) = oneshot::channel::<()>();
+    std::thread::spawn(move || {
+        runtime.block_on(async move {
+            let Ok(listener) = TcpListener::from_std(listener) else { return };
+            let accepting = async {
+                while let Ok((stream, _)) = listener.accept().await {
+                    counted.fetch_add(1, Ordering::Relaxed);
+                    let _ = stream.set_nodelay(true);
+                    tokio::spawn(serve(stream));
+                }
+            };
+            tokio::select! {
+                () = accepting => {}
+                _ = stopped => {}
+            }
+        });
+        runtime.shutdown_background();
     });
-    Ok(Receiver { url, connections, accepting })
+    Ok(Receiver { url, connections, _stop: stop })
+}
+
+/// Gives the calling thread the lowest CPU priority (nice 19; per thread on Linux).
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    let _ = rustix::process::setpriority_process(None, 19);
 }
 
 /// A receiver that takes connections and reads whatever comes, never answering.
-async fn hanging() -> Result<Receiver, String> {
+fn hanging() -> Result<Receiver, String> {
     listen(|mut stream| async move {
         let mut buf = vec![0u8; 16 * 1024];
         while matches!(stream.read(&mut buf).await, Ok(n) if n > 0) {}
     })
-    .await
 }
 
 /// A receiver that counts every delivery into `tally` and answers 200 after [`FAST_ANSWER`].
-async fn fast(tally: Arc<Mutex<Tally>>) -> Result<Receiver, String> {
+fn fast(tally: Arc<Mutex<Tally>>) -> Result<Receiver, String> {
     listen(move |stream| {
         let tally = tally.clone();
         async move {
@@ -183,7 +205,6 @@ async fn fast(tally: Arc<Mutex<Tally>>) -> Result<Receiver, String> {
             let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
         }
     })
-    .await
 }
 
 /// The fast receiver's answer to one request.
@@ -267,7 +288,7 @@ pub async fn run(bin: &str, senders: usize, secs: u64, sources: usize, enforce: 
 
     eprintln!("-- durable sends, an endpoint that hangs and one that answers in {} ms", FAST_ANSWER.as_millis());
     let tally = Arc::new(Mutex::new(Tally::new()));
-    let (stuck, quick) = (hanging().await?, fast(tally.clone()).await?);
+    let (stuck, quick) = (hanging()?, fast(tally.clone())?);
     let server = Server::spawn(bin, CONFIG)?;
     add_endpoint(&server, &stuck.url)?;
     add_endpoint(&server, &quick.url)?;

@@ -307,9 +307,13 @@ pub fn attempts(conn: &mut dyn Conn, q: &AttemptQuery<'_>) -> DbResult<Vec<Attem
     conn.query(&sql, &params, attempt)
 }
 
-/// Deletes up to `batch` attempts made before `cutoff`; returns how many.
+/// Deletes, among the `batch` oldest attempts, those made before `cutoff`; returns how many.
+///
+/// Oldest by id: ids grow with time (a round's attempts are stored together at its end), so
+/// this needs no index on the time, and an attempt outlives the retention by at most a round.
 pub fn purge_attempts(conn: &mut dyn Conn, cutoff: i64, batch: usize) -> DbResult<usize> {
-    let sql = "DELETE FROM webhook_attempts WHERE id IN \
-               (SELECT id FROM webhook_attempts WHERE attempted_at < $1 LIMIT $2)";
+    let sql = "DELETE FROM webhook_attempts WHERE id IN (SELECT id FROM \
+               (SELECT id, attempted_at FROM webhook_attempts ORDER BY id LIMIT $2) AS oldest \
+               WHERE attempted_at < $1)";
     Ok(conn.execute(sql, &[cutoff.into(), (batch as i64).into()])? as usize)
 }

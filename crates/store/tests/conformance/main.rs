@@ -5,6 +5,7 @@
 mod basics;
 mod change_log;
 mod migration;
+mod webhooks;
 
 use palaver_domain::{
     AppId, Event, Message, MessageId, MessageType, Room, RoomId, RoomType, User, UserId, UserProfile,

@@ -333,7 +333,10 @@ async fn migrations_apply_once(db: Db) {
         db.store.close();
         let (again, _) = tokio::task::spawn_blocking(move || open(&backend)).await.unwrap();
         let applied = again.read(|c| c.query_int("SELECT COUNT(*) FROM schema_migrations", &[])).await.unwrap();
-        assert_eq!(applied, 7, "{}: every migration once", db.name);
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(db.name);
+        let files =
+            std::fs::read_dir(dir).unwrap().filter(|f| f.as_ref().is_ok_and(|f| f.file_name() != "README.md")).count();
+        assert_eq!(applied, files as i64, "{}: every migration once", db.name);
         again.close();
     }
 }

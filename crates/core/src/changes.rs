@@ -8,7 +8,7 @@ use crate::housekeeping::PURGE_BATCH;
 use crate::lookup::with_context;
 use palaver_domain::{
     AppId, Change, ChangeId, ChangeKind, Error, Event, MemberChange, MessageId, Receipt, ReceiptKind, RoomChange,
-    RoomId, UserChange, UserId, Via, time::now_ms,
+    RoomId, RoomStateChange, UserChange, UserId, Via, time::now_ms,
 };
 use palaver_store::repo::changes::{self as log, ChangeRow};
 use palaver_store::repo::{messages, participants, rooms, settings, users};
@@ -150,12 +150,19 @@ fn load_app(conn: &mut dyn Conn, app: AppId, rows: Vec<ChangeRow>) -> Result<Vec
     let found = messages::by_ids(conn, app, &message_ids)?;
     let found = with_context(conn, app, found)?;
     let items: HashMap<_, _> = found.into_iter().map(|m| (m.message.id, m)).collect();
-    let mut room_ids: Vec<RoomId> = rows.iter().filter_map(|r| r.room).collect();
+    let mut room_ids: Vec<RoomId> = rows.iter().filter_map(|r| r.room.or(r.facts.view_of)).collect();
     room_ids.sort();
     room_ids.dedup();
     let rooms: HashMap<_, _> = rooms::by_ids(conn, app, &room_ids)?.into_iter().map(|r| (r.id, r)).collect();
-    let mut user_ids: Vec<UserId> =
-        rows.iter().flat_map(|r| r.users.iter().copied().chain(r.facts.other).chain(r.actor)).collect();
+    // A user's view of a personal room names the partner.
+    let partner_of = |r: &ChangeRow| {
+        let room = rooms.get(&r.facts.view_of?)?;
+        room.partner_of(*r.users.first()?)
+    };
+    let mut user_ids: Vec<UserId> = rows
+        .iter()
+        .flat_map(|r| r.users.iter().copied().chain(r.facts.other).chain(r.actor).chain(partner_of(r)))
+        .collect();
     user_ids.sort();
     user_ids.dedup();
     let users: HashMap<_, _> = users::by_ids(conn, app, &user_ids)?.into_iter().map(|u| (u.id, u)).collect();
@@ -188,6 +195,7 @@ fn load_app(conn: &mut dyn Conn, app: AppId, rows: Vec<ChangeRow>) -> Result<Vec
             "message.created" => item().map(|item| ChangeKind::MessageCreated {
                 item,
                 via: row.facts.via.unwrap_or(Via::Client),
+                scheduled: row.facts.scheduled,
                 previous: previous.get(&row.id).copied().unwrap_or_default(),
             }),
             "message.edited" => item().map(|item| ChangeKind::MessageEdited { item }),
@@ -221,6 +229,33 @@ fn load_app(conn: &mut dyn Conn, app: AppId, rows: Vec<ChangeRow>) -> Result<Vec
             "user.blocked" | "user.unblocked" => other().zip(row.users.first()).map(|(subject, blocker)| {
                 ChangeKind::Block { blocked: row.kind == "user.blocked", blocker: *blocker, subject }
             }),
+            "room.muted" | "room.unmuted" | "room.pinned" | "room.unpinned" | "room.marked_unread"
+            | "room.marked_read" => {
+                let state = match row.kind.as_str() {
+                    "room.muted" => RoomStateChange::Muted { until: row.facts.until },
+                    "room.unmuted" => RoomStateChange::Unmuted,
+                    "room.pinned" => RoomStateChange::Pinned,
+                    "room.unpinned" => RoomStateChange::Unpinned,
+                    "room.marked_unread" => RoomStateChange::MarkedUnread,
+                    _ => RoomStateChange::MarkedRead,
+                };
+                let room = row.facts.view_of.and_then(|r| rooms.get(&r).cloned());
+                let partner = partner_of(&row).and_then(|u| users.get(&u).cloned());
+                room.zip(row.users.first()).map(|(room, u)| ChangeKind::RoomState { user: *u, room, partner, state })
+            }
+            // The room once it exists; before, the personal room of the user and the other.
+            "schedule.changed" => row.users.first().and_then(|u| {
+                let room = match row.facts.view_of {
+                    Some(r) => rooms.get(&r).cloned()?,
+                    None => {
+                        let other = row.facts.other?;
+                        let draft = palaver_domain::Room::draft(app, palaver_domain::RoomType::Personal, row.at);
+                        palaver_domain::Room { personal_pair: Some(((*u).min(other), (*u).max(other))), ..draft }
+                    }
+                };
+                let partner = room.partner_of(*u).and_then(|p| users.get(&p).cloned());
+                Some(ChangeKind::ScheduleChanged { user: *u, room, partner })
+            }),
             "session.revoked" => {
                 row.users.first().map(|u| ChangeKind::SessionsRevoked { user: *u, session: row.facts.session })
             }
@@ -236,10 +271,11 @@ fn load_app(conn: &mut dyn Conn, app: AppId, rows: Vec<ChangeRow>) -> Result<Vec
 
 impl Core {
     /// An app's changes after `after`, oldest first, at most `limit`, with the state they
-    /// name: what webhooks and other per-app consumers read.
+    /// name: what webhooks read. Read on the store's background reader (lowest CPU priority),
+    /// so that consumers of the log never take CPU from clients.
     pub async fn changes_of_app(&self, app: AppId, after: ChangeId, limit: i64) -> Result<Vec<Change>, Error> {
         self.store()
-            .read(move |c| {
+            .read_in_background(move |c| {
                 let rows = log::after_for_app(c, app, after, limit)?;
                 load(c, rows)
             })

@@ -9,6 +9,7 @@ use crate::lookup::{live_user_by_id, member_room};
 use crate::messages::personal_room_of;
 use crate::{Core, secrets};
 use palaver_domain::{AppId, Entity, Error, Field, Invalid, RoomRef, StoredFile, UserId, time::now_ms};
+use palaver_store::WriteTx;
 use palaver_store::repo::files;
 use std::collections::HashMap;
 use std::io::Write;
@@ -83,6 +84,8 @@ pub struct Upload {
     temp: PathBuf,
     file: Option<(std::fs::File, Vec<u8>)>,
     written: u64,
+    /// Largest size accepted, in bytes.
+    max: u64,
     /// The file's first bytes, where an image's header tells its size.
     head: Vec<u8>,
     _slot: UploadSlot,
@@ -174,9 +177,18 @@ impl Core {
             temp,
             file: Some((file, block)),
             written: 0,
+            max: self.config().max_file_bytes,
             head: Vec::new(),
             _slot: slot,
         })
+    }
+
+    /// Starts the upload of a user or room photo: like [`Core::begin_upload`], and at most
+    /// [`MAX_PHOTO_BYTES`](palaver_domain::limits::MAX_PHOTO_BYTES) large.
+    pub async fn begin_photo_upload(&self, app: AppId, user: UserId) -> Result<Upload, Error> {
+        let mut upload = self.begin_upload(app, user).await?;
+        upload.max = upload.max.min(palaver_domain::limits::MAX_PHOTO_BYTES);
+        Ok(upload)
     }
 
     /// Removes what unfinished uploads left behind (a crash mid-upload); run at start.
@@ -229,9 +241,19 @@ impl Core {
 }
 
 impl Upload {
+    /// The app of the uploader.
+    pub(crate) fn app(&self) -> AppId {
+        self.app
+    }
+
+    /// The uploader.
+    pub(crate) fn user(&self) -> UserId {
+        self.user
+    }
+
     /// Appends the next bytes; fails once the upload is larger than the server accepts.
     pub async fn write(&mut self, chunk: &[u8]) -> Result<(), Error> {
-        let max = self.core.config().max_file_bytes;
+        let max = self.max;
         self.written += chunk.len() as u64;
         if self.written > max {
             self.file = None;
@@ -253,35 +275,15 @@ impl Upload {
     /// when none is given, cut at 255 characters) and its declared media type when it looks
     /// like one.
     pub async fn finish(
-        mut self,
+        self,
         room: Option<RoomRef>,
         file_name: Option<&str>,
         declared_type: Option<&str>,
     ) -> Result<Uploaded, Error> {
-        let file_name: String = file_name.unwrap_or("file").chars().take(MAX_FILE_NAME_CHARS).collect();
-        let media_type = stored_media_type(declared_type);
-        let (file, block) = self.file.take().ok_or_else(|| Error::internal("finish after a failed write"))?;
-        drop(write_block(file, block, true).await?);
         let (app, user) = (self.app, self.user);
-        let image_size = media_type
-            .starts_with("image/")
-            .then(|| imagesize::blob_size(&self.head).ok())
-            .flatten()
-            .and_then(|s| Some((u32::try_from(s.width).ok()?, u32::try_from(s.height).ok()?)));
-        let id = secrets::random_token(32);
-        let path = self.core.file_path(app, &id);
-        if let Some(dir) = path.parent() {
-            tokio::fs::create_dir_all(dir).await.map_err(Error::internal)?;
-        }
-        tokio::fs::rename(&self.temp, &path).await.map_err(Error::internal)?;
-        let size = self.written as i64;
-        // The room is checked (or, for a personal room, made) in the transaction that stores
-        // the file's row; if either fails, the bytes go too.
-        let stored = self
-            .core
-            .store()
-            .write(move |tx| {
-                let room = match room {
+        let (uploaded, ()) = self
+            .complete(file_name, declared_type, false, move |tx, record| {
+                record.room = match room {
                     None => {
                         live_user_by_id(tx.conn(), app, user)?;
                         None
@@ -292,20 +294,67 @@ impl Upload {
                     }
                     Some(other) => Some(member_room(tx.conn(), app, user, &other)?.id),
                 };
-                let record =
-                    StoredFile { id, app, room, uploader: user, file_name, media_type, size, created: now_ms() };
+                Ok(())
+            })
+            .await?;
+        Ok(uploaded)
+    }
+
+    /// Completes the upload: the bytes become a file (named as [`Upload::finish`] says), whose
+    /// row is stored in one transaction with what `store` writes; `store` may tie the file to
+    /// a room. With `image_only`, anything but an image whose header tells its size (SVG
+    /// included) is refused. If `store` fails, the bytes go too.
+    pub(crate) async fn complete<T, F>(
+        mut self,
+        file_name: Option<&str>,
+        declared_type: Option<&str>,
+        image_only: bool,
+        store: F,
+    ) -> Result<(Uploaded, T), Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut WriteTx<'_>, &mut StoredFile) -> Result<T, Error> + Send + 'static,
+    {
+        let file_name: String = file_name.unwrap_or("file").chars().take(MAX_FILE_NAME_CHARS).collect();
+        let media_type = stored_media_type(declared_type);
+        let (file, block) = self.file.take().ok_or_else(|| Error::internal("finish after a failed write"))?;
+        drop(write_block(file, block, true).await?);
+        let (app, user) = (self.app, self.user);
+        let image_size = media_type
+            .starts_with("image/")
+            .then(|| imagesize::blob_size(&self.head).ok())
+            .flatten()
+            .and_then(|s| Some((u32::try_from(s.width).ok()?, u32::try_from(s.height).ok()?)));
+        if image_only && (image_size.is_none() || media_type.contains("svg")) {
+            return Err(Error::invalid(Field::File, Invalid::NotImage));
+        }
+        let id = secrets::random_token(32);
+        let path = self.core.file_path(app, &id);
+        if let Some(dir) = path.parent() {
+            tokio::fs::create_dir_all(dir).await.map_err(Error::internal)?;
+        }
+        tokio::fs::rename(&self.temp, &path).await.map_err(Error::internal)?;
+        let size = self.written as i64;
+        // Whatever `store` checks (a room, for instance) is checked in the transaction that
+        // stores the file's row; if either fails, the bytes go too.
+        let stored = self
+            .core
+            .store()
+            .write(move |tx| {
+                let mut record =
+                    StoredFile { id, app, room: None, uploader: user, file_name, media_type, size, created: now_ms() };
+                let out = store(tx, &mut record)?;
                 files::insert(tx.conn(), &record)?;
-                Ok::<_, Error>(record)
+                Ok::<_, Error>((record, out))
             })
             .await;
-        let record = match stored {
-            Ok(record) => record,
+        match stored {
+            Ok((file, out)) => Ok((Uploaded { file, image_size }, out)),
             Err(e) => {
                 let _ = tokio::fs::remove_file(&path).await;
-                return Err(e);
+                Err(e)
             }
-        };
-        Ok(Uploaded { file: record, image_size })
+        }
     }
 }
 

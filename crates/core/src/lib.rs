@@ -19,9 +19,13 @@ mod lookup;
 mod membership;
 mod messages;
 mod presence;
+mod profiles;
 mod rate;
 pub mod realtime;
+mod reports;
+mod room_views;
 mod rooms;
+mod scheduled;
 pub mod secrets;
 mod sessions;
 mod users;
@@ -34,10 +38,15 @@ pub use files::{OpenedFile, Upload, Uploaded};
 pub use logins::{Account, PasswordLogin};
 pub use membership::MembershipChange;
 pub use messages::{
-    Author, Content, Destination, Draft, Edit, HistoryEntry, MessageReceipts, MessageSearch, Post, Posted, SystemDraft,
+    Author, Content, Destination, Draft, Edit, HistoryEntry, MarkChange, MarkKind, MarkedPage, MessageReceipts,
+    MessageSearch, PinPayload, Post, Posted, SharedContent, SystemDraft,
 };
+pub use palaver_store::repo::reports::ListedReport;
 pub use rate::{Quota, RateLimits, RateOverrides, Rated};
+pub use reports::{ReportDraft, Reported};
+pub use room_views::RoomView;
 pub use rooms::{EnsureRoom, EnsuredRoom, KindRule, NewRoom, RoomPatch};
+pub use scheduled::ScheduledMessage;
 pub use sessions::{ClientSession, IssuedTokens};
 pub use users::UserUpsert;
 
@@ -160,6 +169,8 @@ struct CoreInner {
     uploads: Arc<files::Uploads>,
     rates: RateLimiter,
     closed: Mutex<bool>,
+    /// Wakes the scheduled-message loop when an item is added or moved.
+    scheduled: tokio::sync::Notify,
 }
 
 impl Core {
@@ -191,7 +202,18 @@ impl Core {
         let uploads = files::Uploads::new(config.max_uploads, config.max_uploads_per_user);
         let apps = AppRegistry::new(keys);
         let rates = RateLimiter::new(config.rate_limits);
-        let inner = CoreInner { store, apps, hub, router, tasks, config, uploads, rates, closed: Mutex::new(false) };
+        let inner = CoreInner {
+            store,
+            apps,
+            hub,
+            router,
+            tasks,
+            config,
+            uploads,
+            rates,
+            closed: Mutex::new(false),
+            scheduled: tokio::sync::Notify::new(),
+        };
         let core = Core { inner: Arc::new(inner) };
         core.sweep_incoming();
         core.reload_rate_limits().await?;
@@ -201,9 +223,11 @@ impl Core {
                 .subscribe(core.hub().clone(), core.router().clone(), core.tasks())
                 .await
                 .map_err(Error::Internal)?;
-            core.tasks().spawn(core.clone().fill_gaps());
             core.tasks().spawn(core.clone().catch_up_after_outages(cluster.reconnected.clone()));
         }
+        // Every node, clustered or not, delivers changes other writers committed: peers,
+        // and one-off commands (`palaver user revoke-sessions`) on the same database.
+        core.tasks().spawn(core.clone().fill_gaps());
         Ok(core)
     }
 
@@ -234,6 +258,10 @@ impl Core {
 
     pub(crate) fn router(&self) -> &EventRouter {
         &self.inner.router
+    }
+
+    pub(crate) fn inner_scheduled(&self) -> &tokio::sync::Notify {
+        &self.inner.scheduled
     }
 
     pub(crate) fn inner_uploads(&self) -> &Arc<files::Uploads> {

@@ -152,7 +152,12 @@ pub(crate) fn record_created(tx: &mut WriteTx<'_>, actor: Option<UserId>, room: 
 }
 
 /// Writes a changed room and records the change; a taken external id is the caller's mistake.
-fn save_room(tx: &mut WriteTx<'_>, actor: Option<UserId>, room: &Room, change: RoomChange) -> Result<(), Error> {
+pub(crate) fn save_room(
+    tx: &mut WriteTx<'_>,
+    actor: Option<UserId>,
+    room: &Room,
+    change: RoomChange,
+) -> Result<(), Error> {
     rooms::update(tx.conn(), room).map_err(|e| match e {
         DbError::Unique(_) => Error::invalid(Field::RoomExternalId, Invalid::Taken),
         other => other.into(),

@@ -6,7 +6,7 @@ use crate::lookup::live_user_by_id;
 use crate::users::upsert_in;
 use crate::{Core, secrets};
 use palaver_domain::error::AuthError;
-use palaver_domain::{AppId, ChangeKind, Error, ExternalId, User, UserId, UserProfile, time::now_ms};
+use palaver_domain::{AppId, ChangeKind, Error, ExternalId, User, UserId, UserProfile, UserRef, time::now_ms};
 use palaver_store::Conn;
 use palaver_store::repo::sessions::{self, SessionTokens, TicketState};
 use palaver_store::repo::users;
@@ -200,6 +200,21 @@ impl Core {
             })
             .await
             .inspect_err(|e| self.count_failure(from, e))
+    }
+
+    /// Ends every session of a user (an operator's command): their tokens stop working, and
+    /// their live connections close on every node. Returns how many sessions were live.
+    pub async fn revoke_sessions(&self, app: AppId, user: UserRef) -> Result<u64, Error> {
+        self.store()
+            .write(move |tx| {
+                let user = crate::lookup::live_user(tx.conn(), app, &user)?;
+                let n = sessions::revoke_all(tx.conn(), user.id)?;
+                if n > 0 {
+                    record(tx, app, None, ChangeKind::SessionsRevoked { user: user.id, session: None })?;
+                }
+                Ok(n)
+            })
+            .await
     }
 
     /// Ends a session: its tokens stop working.

@@ -109,6 +109,9 @@ pub enum ChangeKind {
         /// The visible message before it in its room (Qiscus' `comment_before_id`): when it
         /// was posted, or, read back from the log, now; 0 for the first.
         previous: MessageId,
+        /// Whether the server sent it for its sender, at the time the sender scheduled.
+        #[serde(default)]
+        scheduled: bool,
     },
     /// A message's content was edited.
     MessageEdited {
@@ -178,6 +181,28 @@ pub enum ChangeKind {
         /// Whom.
         subject: User,
     },
+    /// A user changed how a room shows for itself alone (muted, pinned, marked unread).
+    /// Only the user hears of it, on all of its devices.
+    RoomState {
+        /// Whose view of the room.
+        user: UserId,
+        /// The room.
+        room: Room,
+        /// For a personal room, the other participant (rooms are shown by their partner).
+        partner: Option<User>,
+        /// What changed.
+        state: RoomStateChange,
+    },
+    /// The messages a user has scheduled in a room changed (one was added, edited, moved,
+    /// deleted, sent or dropped). Only the user hears of it, on all of its devices.
+    ScheduleChanged {
+        /// Whose schedule.
+        user: UserId,
+        /// The room; for a personal room not created yet, a draft (id 0) naming its pair.
+        room: Room,
+        /// For a personal room, the other participant (rooms are shown by their partner).
+        partner: Option<User>,
+    },
     /// A user's sessions ended: one of them (a logout), or all (deletion).
     SessionsRevoked {
         /// The user.
@@ -185,6 +210,40 @@ pub enum ChangeKind {
         /// The session, `None` for every session of the user.
         session: Option<i64>,
     },
+}
+
+/// How a user's own view of a room changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RoomStateChange {
+    /// Muted until the time (Unix ms), or for good when `None`.
+    Muted {
+        /// When the mute ends.
+        until: Option<i64>,
+    },
+    /// No longer muted.
+    Unmuted,
+    /// Pinned to the top of the user's list.
+    Pinned,
+    /// No longer pinned.
+    Unpinned,
+    /// Marked unread by hand.
+    MarkedUnread,
+    /// The mark was taken away (by hand, or by reading the room).
+    MarkedRead,
+}
+
+impl RoomStateChange {
+    /// The change's stored name.
+    pub fn name(self) -> &'static str {
+        match self {
+            RoomStateChange::Muted { .. } => "room.muted",
+            RoomStateChange::Unmuted => "room.unmuted",
+            RoomStateChange::Pinned => "room.pinned",
+            RoomStateChange::Unpinned => "room.unpinned",
+            RoomStateChange::MarkedUnread => "room.marked_unread",
+            RoomStateChange::MarkedRead => "room.marked_read",
+        }
+    }
 }
 
 /// One committed change.
@@ -212,12 +271,23 @@ pub struct ChangeFacts {
     /// For a receipt, the pointer before.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<MessageId>,
-    /// For a contact or block change, the other user.
+    /// For a contact or block change, the other user; for a schedule change in a personal
+    /// room, the other user of its pair.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub other: Option<UserId>,
     /// For a revoked session, which one (none: all).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session: Option<i64>,
+    /// For a change to a user's view of a room, the room (which is not the change's
+    /// [`Change::room`]: its participants do not hear of it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub view_of: Option<RoomId>,
+    /// For a mute, when it ends (none: for good).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<i64>,
+    /// For a new message, whether it was sent at a time its sender scheduled.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub scheduled: bool,
 }
 
 impl Change {
@@ -259,6 +329,8 @@ impl Change {
             ChangeKind::Contact { added: false, .. } => "contact.removed",
             ChangeKind::Block { blocked: true, .. } => "user.blocked",
             ChangeKind::Block { blocked: false, .. } => "user.unblocked",
+            ChangeKind::RoomState { state, .. } => state.name(),
+            ChangeKind::ScheduleChanged { .. } => "schedule.changed",
             ChangeKind::SessionsRevoked { .. } => "session.revoked",
         }
     }
@@ -276,6 +348,8 @@ impl Change {
             | ChangeKind::User { .. }
             | ChangeKind::Contact { .. }
             | ChangeKind::Block { .. }
+            | ChangeKind::RoomState { .. }
+            | ChangeKind::ScheduleChanged { .. }
             | ChangeKind::SessionsRevoked { .. } => None,
         }
     }
@@ -301,7 +375,8 @@ impl Change {
             ChangeKind::Member { user, .. } | ChangeKind::User { user, .. } => vec![user.id],
             ChangeKind::Contact { owner, .. } => vec![*owner],
             ChangeKind::Block { blocker, .. } => vec![*blocker],
-            ChangeKind::SessionsRevoked { user, .. } => vec![*user],
+            ChangeKind::ScheduleChanged { user, .. } => vec![*user],
+            ChangeKind::SessionsRevoked { user, .. } | ChangeKind::RoomState { user, .. } => vec![*user],
             _ => Vec::new(),
         }
     }
@@ -309,11 +384,27 @@ impl Change {
     /// The facts the stored row keeps (see [`ChangeFacts`]).
     pub fn facts(&self) -> ChangeFacts {
         match &self.kind {
-            ChangeKind::MessageCreated { via, .. } => ChangeFacts { via: Some(*via), ..ChangeFacts::default() },
+            ChangeKind::MessageCreated { via, scheduled, .. } => {
+                ChangeFacts { via: Some(*via), scheduled: *scheduled, ..ChangeFacts::default() }
+            }
+            // The room (once it exists) and, for a personal room, the other user of its pair.
+            ChangeKind::ScheduleChanged { user, room, .. } => ChangeFacts {
+                view_of: (room.id.0 > 0).then_some(room.id),
+                other: room.personal_pair.map(|(a, b)| if a == *user { b } else { a }),
+                ..ChangeFacts::default()
+            },
             ChangeKind::Receipt(r) => ChangeFacts { from: Some(r.from), ..ChangeFacts::default() },
             ChangeKind::Contact { contact, .. } => ChangeFacts { other: Some(contact.id), ..ChangeFacts::default() },
             ChangeKind::Block { subject, .. } => ChangeFacts { other: Some(subject.id), ..ChangeFacts::default() },
             ChangeKind::SessionsRevoked { session, .. } => ChangeFacts { session: *session, ..ChangeFacts::default() },
+            ChangeKind::RoomState { room, state, .. } => ChangeFacts {
+                view_of: Some(room.id),
+                until: match state {
+                    RoomStateChange::Muted { until } => *until,
+                    _ => None,
+                },
+                ..ChangeFacts::default()
+            },
             _ => ChangeFacts::default(),
         }
     }

@@ -17,6 +17,8 @@ pub enum Entity {
     Message,
     /// A file.
     File,
+    /// A user's profile photo.
+    Photo,
 }
 
 impl fmt::Display for Entity {
@@ -27,6 +29,7 @@ impl fmt::Display for Entity {
             Entity::Room => "Room",
             Entity::Message => "Message",
             Entity::File => "File",
+            Entity::Photo => "Photo",
         })
     }
 }
@@ -88,6 +91,10 @@ pub enum Field {
     WebhookSecret,
     /// The event names a webhook endpoint asks for.
     WebhookEvents,
+    /// A report's category.
+    ReportCategory,
+    /// A report's reason.
+    ReportReason,
 }
 
 /// Why a value is not acceptable.
@@ -133,6 +140,8 @@ pub enum Invalid {
     PersonalRoom,
     /// It is not in the form this value takes.
     Malformed,
+    /// An uploaded file is not an image where one is needed.
+    NotImage,
 }
 
 /// Why the caller may not do something.
@@ -246,6 +255,7 @@ impl fmt::Display for Invalid {
             Invalid::NotEditable => f.write_str("cannot be edited"),
             Invalid::PersonalRoom => f.write_str("cannot be a personal room"),
             Invalid::Malformed => f.write_str("is not in the expected form"),
+            Invalid::NotImage => f.write_str("is not an image"),
         }
     }
 }

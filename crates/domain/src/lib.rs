@@ -12,18 +12,22 @@ pub mod file;
 pub mod ids;
 pub mod limits;
 pub mod message;
+pub mod profile;
 pub mod room;
 pub mod system;
 pub mod time;
 pub mod user;
 
-pub use change::{Change, ChangeKind, MemberChange, Receipt, ReceiptKind, RoomChange, UserChange, Via};
+pub use change::{
+    Change, ChangeKind, MemberChange, Receipt, ReceiptKind, RoomChange, RoomStateChange, UserChange, Via,
+};
 pub use error::{Denied, Entity, Error, Field, Invalid, Refusal};
 pub use event::{Event, RoomMessage};
 pub use external_id::ExternalId;
 pub use file::StoredFile;
 pub use ids::{AppId, ChangeId, MessageId, RoomId, UserId};
 pub use message::{Message, MessageStatus, MessageType};
+pub use profile::{Report, ReportTarget, UserPhoto};
 pub use room::{Participant, Room, RoomDetails, RoomFilter, RoomRef, RoomSummary, RoomType};
 pub use system::{SystemAction, SystemEvent};
 pub use user::{User, UserBrief, UserOrder, UserProfile, UserQuery, UserRef};

@@ -36,6 +36,15 @@ pub const MAX_BIO_CHARS: usize = 1000;
 pub const MAX_JSON_CHARS: usize = 16 * 1024;
 /// Most tags, and most participant role codes, of a room.
 pub const MAX_CODES: usize = 100;
+/// Largest user or room photo, in bytes (TapTalk's `userPhotoMaxFileSize` and
+/// `roomPhotoMaxFileSize`); the server's file size limit applies too.
+pub const MAX_PHOTO_BYTES: u64 = 10 * 1024 * 1024;
+/// Most profile photos one user keeps.
+pub const MAX_USER_PHOTOS: usize = 100;
+/// Longest report category, in characters.
+pub const MAX_REPORT_CATEGORY_CHARS: usize = 100;
+/// Longest report reason, in characters.
+pub const MAX_REPORT_REASON_CHARS: usize = 2000;
 /// Most items of any list parameter (as many as a channel has participants).
 pub const MAX_LIST_ITEMS: usize = MAX_CHANNEL_PARTICIPANTS;
 

@@ -28,13 +28,18 @@ pub enum SystemAction {
     AdminPromoted,
     /// Users stopped being admins.
     AdminDemoted,
+    /// A message was pinned in the room; the payload is the message as the poster's face
+    /// renders it.
+    MessagePinned,
+    /// A pinned message was unpinned; the payload as for [`Self::MessagePinned`].
+    MessageUnpinned,
     /// Anything else; the text and payload say what.
     Custom,
 }
 
 impl SystemAction {
     /// Every action, for lookups.
-    pub const ALL: [SystemAction; 11] = [
+    pub const ALL: [SystemAction; 13] = [
         Self::RoomCreated,
         Self::RoomRenamed,
         Self::RoomAvatarChanged,
@@ -45,6 +50,8 @@ impl SystemAction {
         Self::MemberLeft,
         Self::AdminPromoted,
         Self::AdminDemoted,
+        Self::MessagePinned,
+        Self::MessageUnpinned,
         Self::Custom,
     ];
 
@@ -61,6 +68,8 @@ impl SystemAction {
             Self::MemberLeft => "member.left",
             Self::AdminPromoted => "admin.promoted",
             Self::AdminDemoted => "admin.demoted",
+            Self::MessagePinned => "message.pinned",
+            Self::MessageUnpinned => "message.unpinned",
             Self::Custom => "custom",
         }
     }

@@ -94,6 +94,8 @@ fn param_name(field: Field) -> &'static str {
         Field::WebhookUrl => "url",
         Field::WebhookSecret => "secret",
         Field::WebhookEvents => "events",
+        Field::ReportCategory => "category",
+        Field::ReportReason => "reason",
         Field::Extras => "extras",
         Field::RoomOptions => "room_options",
         Field::Tags => "tags",
@@ -120,6 +122,7 @@ fn invalid_message(field: Field, why: Invalid) -> String {
         Invalid::NotEditable => "This comment cannot be edited".into(),
         Invalid::PersonalRoom => "A single room is created with get_or_create_room_with_target".into(),
         Invalid::Malformed => format!("Param '{name}' is not in the expected form"),
+        Invalid::NotImage => format!("Param '{name}' is not an image"),
     }
 }
 

@@ -25,7 +25,7 @@ impl WebhookDialect for QiscusDialect {
     }
 
     fn render(&self, change: &Change, ctx: &RenderContext<'_>) -> Option<Rendered> {
-        let ChangeKind::MessageCreated { item, via, previous } = &change.kind else { return None };
+        let ChangeKind::MessageCreated { item, via, previous, .. } = &change.kind else { return None };
         if item.message.is_hidden {
             return None;
         }

@@ -99,6 +99,7 @@ impl Application {
         let admission =
             serve::Admission::new(self.limits.max_connections, self.limits.max_connections_per_ip.unwrap_or(0));
         palaver_core::webhooks::start(&self.core, faces::webhook_dialects());
+        self.core.start_scheduled_messages();
         if let Some(listener) = self.mqtt_listener {
             mqtt_listener::start(listener, self.core.clone(), self.tls.clone(), admission.clone());
         }

@@ -10,6 +10,8 @@ use palaver_server::faces::{credentials_json, credentials_text, key_ids_json, ke
 use palaver_store::StoreOptions;
 use std::process::ExitCode;
 
+mod report_cli;
+mod user_cli;
 mod webhook_cli;
 
 /// mimalloc instead of the system allocator: the server allocates many small, short-lived
@@ -41,6 +43,16 @@ enum Command {
     Webhook {
         #[command(subcommand)]
         command: webhook_cli::WebhookCommand,
+    },
+    /// Act on an app's users (end their sessions).
+    User {
+        #[command(subcommand)]
+        command: user_cli::UserCommand,
+    },
+    /// See the reports an app's users made about users and messages.
+    Report {
+        #[command(subcommand)]
+        command: report_cli::ReportCommand,
     },
     /// Apply pending database migrations and exit.
     Migrate(DbArgs),
@@ -136,6 +148,8 @@ fn main() -> ExitCode {
                 rotate_key(&db, &name, &kind, json).await
             }
             Some(Command::Webhook { command }) => webhook_cli::run(command).await,
+            Some(Command::Report { command }) => report_cli::run(command).await,
+            Some(Command::User { command }) => user_cli::run(command).await,
             Some(Command::Migrate(db)) => migrate(&db).await,
         }
     });

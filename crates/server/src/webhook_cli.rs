@@ -224,7 +224,8 @@ where
     Ok(())
 }
 
-async fn app_id(core: &Core, name: &str) -> Result<AppId, String> {
+/// The id of the app named `name`.
+pub async fn app_id(core: &Core, name: &str) -> Result<AppId, String> {
     let apps = core.list_apps().await.map_err(|e| e.to_string())?;
     apps.iter()
         .find(|a| a.name == name)

@@ -3,7 +3,8 @@
 //! One set of repositories (plain SQL over [`db::Conn`]) runs on two drivers: SQLite, the
 //! embedded default, and PostgreSQL for several nodes. Writes go through one writer thread
 //! per node that group-commits ([`writer`]); reads go to a small pool of reader threads and
-//! never wait for the writer.
+//! never wait for the writer, and background consumers (webhooks) read on a thread of their
+//! own at the lowest CPU priority, so that they take only what the rest leaves.
 
 pub mod db;
 mod migrate;
@@ -132,6 +133,7 @@ pub struct Store {
 struct Inner {
     writer: Sender<WriteMsg>,
     readers: Sender<ReadMsg>,
+    background: Sender<ReadMsg>,
     reader_count: usize,
     dialect: Dialect,
     threads: Mutex<Vec<JoinHandle<()>>>,
@@ -176,6 +178,12 @@ impl Store {
             let rf = factory.clone();
             threads.push(spawn(&format!("palaver-reader-{i}"), move || run_reader(rrx, rf))?);
         }
+        let (btx, brx) = bounded::<ReadMsg>(READ_QUEUE);
+        let bf = factory.clone();
+        threads.push(spawn("palaver-background-reader", move || {
+            lower_thread_priority();
+            run_reader(brx, bf)
+        })?);
         let (stop_checkpoints, stopped) = crossbeam_channel::bounded::<()>(1);
         if let Backend::Sqlite(path) = backend {
             let path = path.clone();
@@ -188,6 +196,7 @@ impl Store {
             inner: Arc::new(Inner {
                 writer: wtx,
                 readers: rtx,
+                background: btx,
                 reader_count,
                 dialect,
                 threads: Mutex::new(threads),
@@ -233,8 +242,28 @@ impl Store {
         E: From<DbError> + Send + 'static,
         F: FnOnce(&mut dyn Conn) -> Result<T, E> + Send + 'static,
     {
+        Self::read_on(&self.inner.readers, work).await
+    }
+
+    /// Runs `work` on the background reader, a thread at the lowest CPU priority: for
+    /// consumers of the log (webhooks) whose reads must not take CPU from clients' requests.
+    pub async fn read_in_background<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: FnOnce(&mut dyn Conn) -> Result<T, E> + Send + 'static,
+    {
+        Self::read_on(&self.inner.background, work).await
+    }
+
+    async fn read_on<T, E, F>(queue: &Sender<ReadMsg>, work: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+        F: FnOnce(&mut dyn Conn) -> Result<T, E> + Send + 'static,
+    {
         let (reply, rx) = oneshot::channel();
-        match self.inner.readers.try_send(ReadMsg::Job(Box::new(Read { work, reply }))) {
+        match queue.try_send(ReadMsg::Job(Box::new(Read { work, reply }))) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => return Err(DbError::Busy.into()),
             Err(TrySendError::Disconnected(_)) => return Err(DbError::Connection("the store is closed".into()).into()),
@@ -249,11 +278,22 @@ impl Store {
         for _ in 0..self.inner.reader_count {
             let _ = self.inner.readers.send(ReadMsg::Stop);
         }
+        let _ = self.inner.background.send(ReadMsg::Stop);
         let _ = self.inner.stop_checkpoints.try_send(());
         let threads = std::mem::take(&mut *self.inner.threads.lock().unwrap_or_else(|p| p.into_inner()));
         for t in threads {
             let _ = t.join();
         }
+    }
+}
+
+/// Gives the calling thread (and the threads it starts) the lowest CPU priority, nice 19, so
+/// that it runs on what CPU the node has to spare. Elsewhere than Linux it keeps its priority.
+pub fn lower_thread_priority() {
+    #[cfg(target_os = "linux")]
+    // On Linux the nice value belongs to the thread, not the process.
+    if let Err(e) = rustix::process::setpriority_process(None, 19) {
+        tracing::debug!(error = %e, "a background thread keeps its priority");
     }
 }
 

@@ -10,6 +10,9 @@ const SQLITE: &[(i64, &str)] = &[
     (5, include_str!("../migrations/sqlite/0005_resumable_sessions.sql")),
     (6, include_str!("../migrations/sqlite/0006_webhooks.sql")),
     (7, include_str!("../migrations/sqlite/0007_webhook_attempts_by_id.sql")),
+    (8, include_str!("../migrations/sqlite/0008_room_views_and_message_marks.sql")),
+    (9, include_str!("../migrations/sqlite/0009_profiles_and_reports.sql")),
+    (10, include_str!("../migrations/sqlite/0010_scheduled_messages.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -19,6 +22,9 @@ const POSTGRES: &[(i64, &str)] = &[
     (5, include_str!("../migrations/postgres/0005_resumable_sessions.sql")),
     (6, include_str!("../migrations/postgres/0006_webhooks.sql")),
     (7, include_str!("../migrations/postgres/0007_webhook_attempts_by_id.sql")),
+    (8, include_str!("../migrations/postgres/0008_room_views_and_message_marks.sql")),
+    (9, include_str!("../migrations/postgres/0009_profiles_and_reports.sql")),
+    (10, include_str!("../migrations/postgres/0010_scheduled_messages.sql")),
 ];
 
 /// An arbitrary constant naming the PostgreSQL advisory lock that serialises migrations, so

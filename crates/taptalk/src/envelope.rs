@@ -122,6 +122,8 @@ fn default_name(field: Field) -> &'static str {
         Field::WebhookUrl => "url",
         Field::WebhookSecret => "secret",
         Field::WebhookEvents => "events",
+        Field::ReportCategory => "category",
+        Field::ReportReason => "reason",
         Field::Extras => "extras",
         Field::RoomOptions => "options",
         Field::Tags => "tags",
@@ -146,6 +148,7 @@ fn invalid_message(field: Field, why: Invalid, name: &str) -> String {
         Invalid::NotEditable => "Only text, image and video messages can be edited".into(),
         Invalid::PersonalRoom => "Personal rooms are created by sending a message".into(),
         Invalid::Malformed => format!("Param '{name}' is not in the expected form"),
+        Invalid::NotImage => "The file is not an image".into(),
     }
 }
 

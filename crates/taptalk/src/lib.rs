@@ -98,7 +98,7 @@ pub fn owns_path(path: &str) -> bool {
 
 /// The routes whose handlers read the request body as a stream: uploads.
 pub fn streams_body(path: &str) -> bool {
-    path == client::UPLOAD_PATH
+    client::STREAMED_PATHS.contains(&path)
 }
 
 /// This face's answer for a request the server turned away before a handler saw it.

@@ -4,13 +4,15 @@
 mod catch_up;
 mod edit;
 mod history;
+mod marks;
 mod receipts;
 mod search;
 
 pub use edit::Edit;
 pub use history::HistoryEntry;
+pub use marks::{MarkChange, MarkKind, MarkedPage, PinPayload};
 pub use receipts::MessageReceipts;
-pub use search::MessageSearch;
+pub use search::{MessageSearch, SharedContent};
 
 use crate::changes::record_as;
 use crate::lookup::{live_room, live_user, live_users, member_room, room_message};
@@ -133,7 +135,9 @@ pub struct Posted {
 
 /// Stores a message from `sender` in `room` and records it. A message with the same client
 /// id in the room is returned instead, with `false`: posting is idempotent. `partner` may
-/// name a personal room's other user when the caller has it, saving a lookup.
+/// name a personal room's other user when the caller has it, saving a lookup. `scheduled`
+/// says that the server sends it at a time its sender scheduled.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn insert_message(
     tx: &mut WriteTx<'_>,
     room: &Room,
@@ -142,6 +146,7 @@ pub(crate) fn insert_message(
     local_id: String,
     content: Message,
     via: Via,
+    scheduled: bool,
 ) -> Result<(RoomMessage, bool), Error> {
     // The client id's uniqueness in the room decides: a repeat inserts nothing (and its id from
     // the sequence goes unused, which is harmless), and the stored message is the answer.
@@ -179,13 +184,13 @@ pub(crate) fn insert_message(
         None => MessageId(0),
     };
     let item = room_message(tx.conn(), room, sender, partner, message)?;
-    let kind = ChangeKind::MessageCreated { item: item.clone(), via, previous };
+    let kind = ChangeKind::MessageCreated { item: item.clone(), via, previous, scheduled };
     record_as(tx, ChangeId(id), room.app, Some(sender.id), kind)?;
     Ok((item, true))
 }
 
 /// A message value holding `content`, to be completed by [`insert_message`].
-fn message_of(content: Content, system: Option<SystemEvent>) -> Message {
+pub(crate) fn message_of(content: Content, system: Option<SystemEvent>) -> Message {
     Message {
         id: MessageId(0),
         app: Default::default(),
@@ -227,7 +232,7 @@ pub(crate) fn announce(
         room_name: room.name.clone(),
     };
     let message = message_of(Content::numbered(MessageType::SYSTEM), Some(event));
-    insert_message(tx, room, actor, None, secrets::random_local_id(), message, Via::Client).map(drop)
+    insert_message(tx, room, actor, None, secrets::random_local_id(), message, Via::Client, false).map(drop)
 }
 
 /// The personal room of two users, created (with both as participants, and `options` if
@@ -369,8 +374,9 @@ fn system_event(tx: &mut WriteTx<'_>, app: AppId, room: &Room, d: &SystemDraft) 
     })
 }
 
-/// Posts messages inside a transaction.
-fn post_in(tx: &mut WriteTx<'_>, app: AppId, post: Post) -> Result<Vec<Posted>, Error> {
+/// Posts messages inside a transaction; `scheduled` marks messages the server sends at a time
+/// their sender scheduled.
+pub(crate) fn post_in(tx: &mut WriteTx<'_>, app: AppId, post: Post, scheduled: bool) -> Result<Vec<Posted>, Error> {
     let (author, is_user) = match &post.author {
         Author::User(r) => (live_user(tx.conn(), app, r)?, true),
         Author::System(id) => (system_user(tx, app, id)?, false),
@@ -389,7 +395,8 @@ fn post_in(tx: &mut WriteTx<'_>, app: AppId, post: Post) -> Result<Vec<Posted>, 
         let local_id = draft.local_id.unwrap_or_else(secrets::random_local_id);
         let attachments = std::mem::take(&mut draft.content.attachments);
         let message = message_of(draft.content, system);
-        let (item, created) = insert_message(tx, &room, &author, other.as_ref(), local_id, message, post.via)?;
+        let (item, created) =
+            insert_message(tx, &room, &author, other.as_ref(), local_id, message, post.via, scheduled)?;
         if created {
             files::attach(tx.conn(), room.id, item.message.id, &attachments)?;
         }
@@ -411,7 +418,7 @@ impl Core {
             (Via::Client, Author::User(UserRef::Id(user))) => self.rates().user(app, *user, crate::Rated::Send),
             _ => Ok(()),
         };
-        let write = allowed.map(|()| self.store().write(move |tx| post_in(tx, app, post)));
+        let write = allowed.map(|()| self.store().write(move |tx| post_in(tx, app, post, false)));
         async move { write?.await }
     }
 }

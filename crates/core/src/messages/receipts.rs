@@ -4,10 +4,13 @@
 use super::edit::visible_messages;
 use crate::changes::record;
 use crate::lookup::{live_user_by_id, with_context};
+use crate::room_views::record_view;
 use crate::{Core, Rated};
 use futures_util::future::Either;
-use palaver_domain::{AppId, ChangeKind, Entity, Error, MessageId, Receipt, ReceiptKind, UserId, time::now_ms};
-use palaver_store::repo::{messages, participants, users};
+use palaver_domain::{
+    AppId, ChangeKind, Entity, Error, MessageId, Receipt, ReceiptKind, RoomStateChange, UserId, time::now_ms,
+};
+use palaver_store::repo::{messages, participants, room_views, rooms, users};
 use std::collections::BTreeMap;
 
 impl Core {
@@ -44,6 +47,13 @@ impl Core {
                 let Some((before, after)) = participants::advance(tx.conn(), room, user, read_to, delivered_to)? else {
                     continue;
                 };
+                // Reading a room takes away its "unread" mark.
+                if read
+                    && room_views::set_marked_unread(tx.conn(), room, user, false)?
+                    && let Some(r) = rooms::by_ids(tx.conn(), app, &[room])?.pop()
+                {
+                    record_view(tx, app, user, &r, RoomStateChange::MarkedRead)?;
+                }
                 let (from, to) = if read { (before.read, after.read) } else { (before.delivered, after.delivered) };
                 if to <= from {
                     continue;
@@ -89,6 +99,9 @@ pub struct MessageReceipts {
     pub delivered_to: Vec<palaver_domain::User>,
     /// Participants who have not received it.
     pub pending: Vec<palaver_domain::User>,
+    /// When each reader's receipts first covered it (Unix ms), as the change log still
+    /// knows: (delivered, read), 0 where not known.
+    pub times: std::collections::HashMap<UserId, (i64, i64)>,
 }
 
 impl Core {
@@ -99,11 +112,27 @@ impl Core {
             .read(move |c| {
                 let message = visible_messages(c, app, user, &[id])?.pop().ok_or(Error::NotFound(Entity::Message))?;
                 let pointers = participants::all_pointers(c, message.room)?;
+                let message_room = message.room;
                 let ids: Vec<UserId> = pointers.iter().map(|(u, _)| *u).collect();
                 let people: std::collections::HashMap<UserId, palaver_domain::User> =
                     users::by_ids(c, app, &ids)?.into_iter().map(|u| (u.id, u)).collect();
                 let item = with_context(c, app, vec![message])?.pop().ok_or(Error::NotFound(Entity::Message))?;
-                let mut r = MessageReceipts { item, read_by: vec![], delivered_to: vec![], pending: vec![] };
+                let mut times: std::collections::HashMap<UserId, (i64, i64)> = Default::default();
+                for (u, read, at) in palaver_store::repo::changes::receipt_times(c, message_room, id)? {
+                    let t = times.entry(u).or_default();
+                    if read {
+                        t.1 = at;
+                    } else {
+                        t.0 = at;
+                    }
+                }
+                // A read message was received, when or before it was read.
+                for t in times.values_mut() {
+                    if t.0 == 0 || (t.1 != 0 && t.1 < t.0) {
+                        t.0 = t.1;
+                    }
+                }
+                let mut r = MessageReceipts { item, read_by: vec![], delivered_to: vec![], pending: vec![], times };
                 for (u, p) in pointers {
                     let Some(person) = people.get(&u).filter(|_| u != r.item.message.sender).cloned() else { continue };
                     if p.read >= id.0 {

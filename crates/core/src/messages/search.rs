@@ -71,3 +71,47 @@ impl Core {
             .await
     }
 }
+
+/// Which of a room's shared messages to list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SharedContent {
+    /// Message type codes.
+    pub types: Vec<i64>,
+    /// Posted after this (Unix ms).
+    pub min_created: i64,
+    /// Posted before this (Unix ms; 0: no bound).
+    pub max_created: i64,
+    /// Oldest first (else newest first).
+    pub ascending: bool,
+    /// Most messages.
+    pub limit: i64,
+}
+
+impl Core {
+    /// The messages of some types (media, files, links) posted in a room `user` is in, that
+    /// it still sees.
+    pub async fn shared_in_room(
+        &self,
+        app: AppId,
+        user: UserId,
+        room: RoomRef,
+        shared: SharedContent,
+    ) -> Result<Vec<RoomMessage>, Error> {
+        self.store()
+            .read(move |c| {
+                let room = crate::lookup::member_room(c, app, user, &room)?;
+                let q = palaver_store::repo::message_marks::SharedQuery {
+                    viewer: user,
+                    room: room.id,
+                    types: shared.types,
+                    min_created: shared.min_created,
+                    max_created: shared.max_created,
+                    ascending: shared.ascending,
+                    limit: shared.limit,
+                };
+                let rows = palaver_store::repo::message_marks::shared(c, &q)?;
+                with_context(c, app, rows)
+            })
+            .await
+    }
+}

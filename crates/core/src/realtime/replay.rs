@@ -1,6 +1,6 @@
-//! Catching up from the change log on a clustered node: after missing other nodes' events
-//! (a NATS outage, a peer that died between its commit and its publish), the node replays the
-//! changes it never saw to its own connections. Clients match messages by client id, so a
+//! Catching up from the change log: after missing other writers' events (a NATS outage, a
+//! peer that died between its commit and its publish, a one-off command on the same database),
+//! a node replays the changes it never saw to its own connections. Clients match messages by client id, so a
 //! change delivered twice is harmless; one never delivered is not.
 
 use super::cluster::{CATCH_UP_GRACE, ReconnectSignal};
@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 /// Most changes replayed at once; clients sync anything older through their own APIs.
 const MAX_REPLAY: i64 = 10_000;
-/// How often a clustered node compares what it has seen with what the log holds.
+/// How often a node compares what it has seen with what the log holds.
 const GAP_CHECK: std::time::Duration = std::time::Duration::from_secs(2);
 
 impl Core {
@@ -55,10 +55,11 @@ impl Core {
         Ok(self.deliver(&events))
     }
 
-    /// Runs until shutdown on a clustered node. Every change committed by the previous check
-    /// must have reached this node by now, from its own writer or over NATS; any that has not
-    /// (a peer died between its commit and its publish, possibly while other nodes went on
-    /// committing later changes) is replayed from the log.
+    /// Runs until shutdown on every node. Every change committed by the previous check must
+    /// have reached this node by now, from its own writer or over NATS; any that has not (a
+    /// peer died between its commit and its publish, possibly while other nodes went on
+    /// committing later changes; a one-off command wrote it to the same database) is replayed
+    /// from the log.
     pub(crate) async fn fill_gaps(self) {
         self.router().track_seen();
         let mut tick = tokio::time::interval(GAP_CHECK);

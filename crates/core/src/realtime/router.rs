@@ -33,8 +33,8 @@ pub struct EventRouter {
     tx: mpsc::Sender<Routed>,
     last_seen: Arc<AtomicI64>,
     history: Arc<Mutex<VecDeque<(Instant, ChangeId)>>>,
-    /// On clustered nodes, every change id seen and not yet checked against the database (see
-    /// `Core::fill_gaps`); unset where nobody checks, so a single node pays nothing for it.
+    /// Every change id seen and not yet checked against the database (see `Core::fill_gaps`);
+    /// unset until a checker starts.
     unchecked: Arc<OnceLock<Mutex<BTreeSet<ChangeId>>>>,
     /// Woken whenever committed changes went by: consumers of the log (webhooks) look for
     /// work then rather than only on their timer.

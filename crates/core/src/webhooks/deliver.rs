@@ -53,9 +53,38 @@ const MAX_RETRY_AFTER_MS: i64 = 3_600_000;
 type Dialects = Arc<HashMap<&'static str, &'static dyn WebhookDialect>>;
 
 /// Starts delivering webhooks on this node with `dialects`, until shutdown.
+///
+/// Delivery runs on a thread and runtime of its own at the lowest CPU priority (nice 19), and
+/// reads the log on the store's background reader (likewise): it uses what CPU the node has to
+/// spare, so while senders keep every core busy the backlog waits (durably, in the change log)
+/// instead of slowing them, and drains as soon as they ease.
 pub fn start(core: &Core, dialects: Vec<&'static dyn WebhookDialect>) {
     let dialects: Dialects = Arc::new(dialects.into_iter().map(|d| (d.name(), d)).collect());
-    core.tasks().spawn(run(core.clone(), dialects));
+    let (done, finished) = tokio::sync::oneshot::channel::<()>();
+    // Dropped with the task that waits for the thread: if the node's runtime goes away without
+    // a shutdown (an embedding test's), the thread stops too rather than keep the core alive.
+    let (owner, owner_gone) = tokio::sync::oneshot::channel::<()>();
+    let loop_core = core.clone();
+    let thread = std::thread::Builder::new().name("palaver-webhooks".into()).spawn(move || {
+        palaver_store::lower_thread_priority();
+        match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(runtime) => runtime.block_on(async move {
+                tokio::select! {
+                    () = run(loop_core, dialects) => {}
+                    _ = owner_gone => {}
+                }
+            }),
+            Err(e) => tracing::error!(error = %e, "cannot start the webhook delivery runtime"),
+        }
+        let _ = done.send(());
+    });
+    match thread {
+        Ok(_) => core.tasks().spawn(async move {
+            let _owner = owner;
+            let _ = finished.await;
+        }),
+        Err(e) => tracing::error!(error = %e, "cannot start the webhook delivery thread"),
+    }
 }
 
 /// What one endpoint's worker shares with the loop.

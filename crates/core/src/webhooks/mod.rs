@@ -52,6 +52,12 @@ pub const EVENT_NAMES: &[&str] = &[
     "contact.removed",
     "user.blocked",
     "user.unblocked",
+    "room.muted",
+    "room.unmuted",
+    "room.pinned",
+    "room.unpinned",
+    "room.marked_unread",
+    "room.marked_read",
 ];
 
 /// Longest endpoint URL accepted.

@@ -3,7 +3,7 @@
 //! within a version.
 
 use super::{RenderContext, Rendered, WebhookDialect};
-use palaver_domain::{Change, ChangeKind, Message, Room, RoomMessage, RoomType, User, Via};
+use palaver_domain::{Change, ChangeKind, Message, Room, RoomMessage, RoomStateChange, RoomType, User, Via};
 use serde_json::{Value, json};
 
 /// The payload version.
@@ -62,6 +62,15 @@ fn data(kind: &ChangeKind) -> Option<Value> {
         ChangeKind::User { user, .. } => json!({ "user": user_json(user) }),
         ChangeKind::Contact { owner, contact, .. } => json!({ "owner_id": owner.0, "contact": user_json(contact) }),
         ChangeKind::Block { blocker, subject, .. } => json!({ "blocker_id": blocker.0, "subject": user_json(subject) }),
+        ChangeKind::RoomState { user, room, state, .. } => {
+            let until = match state {
+                RoomStateChange::Muted { until } => json!(until),
+                _ => Value::Null,
+            };
+            json!({ "user_id": user.0, "room": room_json(room), "muted_until": until })
+        }
+        // A user's scheduled messages are its own drafts until they are sent (as messages).
+        ChangeKind::ScheduleChanged { .. } => return None,
         // Sessions are a security matter of the server's, not an integration's.
         ChangeKind::SessionsRevoked { .. } => return None,
     })

@@ -41,9 +41,12 @@ fn type_of(action: SystemAction) -> &'static str {
         SystemAction::MemberLeft => "left_room",
         SystemAction::RoomRenamed => "change_room_name",
         SystemAction::RoomAvatarChanged => "change_room_avatar",
-        SystemAction::RoomDeleted | SystemAction::AdminPromoted | SystemAction::AdminDemoted | SystemAction::Custom => {
-            "custom"
-        }
+        SystemAction::RoomDeleted
+        | SystemAction::AdminPromoted
+        | SystemAction::AdminDemoted
+        | SystemAction::MessagePinned
+        | SystemAction::MessageUnpinned
+        | SystemAction::Custom => "custom",
     }
 }
 
@@ -66,6 +69,8 @@ pub fn text(m: &Message, e: &SystemEvent) -> String {
         SystemAction::RoomDeleted => format!("{subject} deleted room '{room}'"),
         SystemAction::AdminPromoted => format!("{subject} made {names} admin"),
         SystemAction::AdminDemoted => format!("{subject} removed {names} as admin"),
+        SystemAction::MessagePinned => format!("{subject} pinned a message"),
+        SystemAction::MessageUnpinned => format!("{subject} unpinned a message"),
         SystemAction::Custom => String::new(),
     }
 }

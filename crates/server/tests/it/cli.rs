@@ -219,3 +219,88 @@ fn webhook_commands_manage_endpoints_and_keep_secrets_sealed() {
     let (_, out, _) = run(&["webhook", "list"]);
     assert_eq!(out.trim(), "No webhooks.");
 }
+
+#[tokio::test]
+async fn report_list_shows_an_apps_reports_newest_first() {
+    use crate::support::TestApp;
+    use serde_json::json;
+    // The reports are made through the API of a server on SQLite, which the command reads.
+    let app = TestApp::spawn_with(|s| s.backend = palaver_store::Backend::Sqlite(s.data_dir.join("palaver.db"))).await;
+    let alice = app.login("alice", "Alice").await;
+    let bob = app.login("bob", "Bob").await;
+    let run = |args: &[&str]| {
+        let out = palaver().args(args).arg("--data-dir").arg(app.dir.path()).output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, out, err) = run(&["report", "list", "--app", "default"]);
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), "No reports.");
+    for (category, reason) in [("Spam", "Ads"), ("Abuse", "Rude")] {
+        let report = json!({"userID": bob.user_id, "category": category, "isOtherCategory": false, "reason": reason});
+        app.client_ok(&alice, "/v1/client/chat_report/submit_user", report).await;
+    }
+    let (ok, out, err) = run(&["report", "list", "--app", "default", "--json"]);
+    assert!(ok, "{err}");
+    let listed: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    assert_eq!((listed[0]["category"].clone(), listed[1]["category"].clone()), (json!("Abuse"), json!("Spam")));
+    assert_eq!(listed[0]["kind"], "user");
+    assert_eq!(
+        (listed[0]["reporter_xc_user_id"].clone(), listed[0]["user_xc_user_id"].clone()),
+        (json!("alice"), json!("bob"))
+    );
+    assert_eq!(listed[0]["reason"], "Rude");
+    let (ok, out, _) = run(&["report", "list", "--app", "default"]);
+    assert!(ok);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(lines[0].contains("by alice") && lines[0].contains("user bob") && lines[0].contains("[Abuse]"), "{out}");
+    let (ok, _, err) = run(&["report", "list", "--app", "nope"]);
+    assert!(!ok && err.contains("There is no app named \"nope\""), "{err}");
+}
+
+#[tokio::test]
+async fn revoking_a_users_sessions_closes_its_live_sockets_on_the_running_server() {
+    use crate::support::TestApp;
+    use serde_json::json;
+    use std::time::Duration;
+    // The command writes to the database of a running server on SQLite.
+    let app = TestApp::spawn_with(|s| s.backend = palaver_store::Backend::Sqlite(s.data_dir.join("palaver.db"))).await;
+    let alice = app.login_device("alice", "Alice", "phone").await;
+    let alice_web = app.login_device("alice", "Alice", "laptop").await;
+    let bob = app.login("bob", "Bob").await;
+    let (mut phone, mut laptop, mut b) = (app.ws(&alice).await, app.ws(&alice_web).await, app.ws(&bob).await);
+    let run = |args: &[&str]| {
+        let out = palaver().args(args).arg("--data-dir").arg(app.dir.path()).output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, out, err) = run(&["user", "revoke-sessions", "--app", "default", "--user", "alice", "--json"]);
+    assert!(ok, "{err}");
+    let answer: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(answer["sessions_revoked"], 2);
+    // Both of Alice's sockets close (the server finds the change in the log within seconds);
+    // Bob's stays.
+    assert!(phone.closed_within(Duration::from_secs(8)).await, "the phone's socket closed");
+    assert!(laptop.closed_within(Duration::from_secs(2)).await, "the laptop's socket closed");
+    assert!(!b.closed_within(Duration::from_millis(300)).await, "bob's socket stays");
+    // Her tokens no longer work.
+    let env = app.client(&alice, "/v1/client/user/get_by_id", json!({"id": bob.user_id})).await;
+    assert_eq!(env["error"]["code"], "40103", "{env}");
+    assert_eq!(
+        app.client_ok(&bob, "/v1/client/user/get_by_id", json!({"id": bob.user_id})).await["user"]["xcUserID"],
+        "bob"
+    );
+
+    let (ok, out, _) = run(&["user", "revoke-sessions", "--app", "default", "--user", "alice"]);
+    assert!(ok && out.contains("Revoked 0 session(s) of alice"), "{out}");
+    let (ok, _, err) = run(&["user", "revoke-sessions", "--app", "default", "--user", "nobody"]);
+    assert!(!ok && err.contains("has no user \"nobody\""), "{err}");
+}

@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The PostgreSQL and NATS URLs the tests run against; a test asked for without them fails.
-fn cluster_env() -> (String, String) {
+pub(crate) fn cluster_env() -> (String, String) {
     let var = |name: &str| {
         std::env::var(name)
             .ok()
@@ -23,7 +23,7 @@ fn cluster_env() -> (String, String) {
 }
 
 /// A fresh schema, an app in it, and the arguments of a node using them.
-async fn cluster(nats: &str) -> (Vec<String>, AppCredentials, String) {
+pub(crate) async fn cluster(nats: &str) -> (Vec<String>, AppCredentials, String) {
     let (db, _) = cluster_env();
     let url = fresh_schema(db).await;
     let dir = tempfile::tempdir().unwrap().keep();

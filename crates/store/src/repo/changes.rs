@@ -102,10 +102,14 @@ pub fn append_all(conn: &mut dyn Conn, changes: &[&Change]) -> DbResult<()> {
     Ok(())
 }
 
+/// Names every app, so that a range of ids is read through the primary key `(app_id, id)`, one
+/// range per app, instead of scanning the whole log (there is no index on the id alone).
+const BY_APP: &str = "c.app_id IN (SELECT a.id FROM apps a)";
+
 /// Every change after `after`, oldest first, at most `limit` (a node catching up).
 pub fn after(conn: &mut dyn Conn, after: ChangeId, limit: i64) -> DbResult<Vec<ChangeRow>> {
     conn.query(
-        &format!("SELECT {COLS} FROM changes c WHERE c.id > $1 ORDER BY c.id LIMIT $2"),
+        &format!("SELECT {COLS} FROM changes c WHERE {BY_APP} AND c.id > $1 ORDER BY c.id LIMIT $2"),
         &[after.0.into(), limit.into()],
         from_row,
     )
@@ -145,9 +149,11 @@ pub fn after_for_user(
 
 /// The ids of the changes after `after` and up to `upto`, ascending.
 pub fn ids_between(conn: &mut dyn Conn, after: ChangeId, upto: ChangeId) -> DbResult<Vec<ChangeId>> {
-    conn.query("SELECT id FROM changes WHERE id > $1 AND id <= $2 ORDER BY id", &[after.0.into(), upto.0.into()], |r| {
-        Ok(ChangeId(r.int(0)?))
-    })
+    conn.query(
+        &format!("SELECT c.id FROM changes c WHERE {BY_APP} AND c.id > $1 AND c.id <= $2 ORDER BY c.id"),
+        &[after.0.into(), upto.0.into()],
+        |r| Ok(ChangeId(r.int(0)?)),
+    )
 }
 
 /// Changes by id, oldest first; ids not in the log are skipped.
@@ -181,4 +187,17 @@ pub fn purge(conn: &mut dyn Conn, app: AppId, before: i64, batch: i64) -> DbResu
         conn.execute("DELETE FROM changes WHERE app_id = $1 AND id = $2", &[app.0.into(), (*id).into()])?;
     }
     Ok((old.len(), old.last().map(|(id, _)| ChangeId(*id))))
+}
+
+/// When each reader's receipts first covered `message` in `room`, from the change log (a
+/// receipt names the newest message it covers, and pointers only move forward): `(reader,
+/// read, at)` for delivery (`read` false) and read receipts. Receipts purged from the log
+/// are not found.
+pub fn receipt_times(conn: &mut dyn Conn, room: RoomId, message: MessageId) -> DbResult<Vec<(UserId, bool, i64)>> {
+    conn.query(
+        "SELECT actor_id, kind, MIN(created) FROM changes WHERE room_id = $1 AND id > $2 AND message_id >= $2 \
+         AND kind IN ('message.delivered', 'message.read') GROUP BY actor_id, kind",
+        &[room.0.into(), message.0.into()],
+        |r| Ok((UserId(r.int(0)?), r.text(1)? == "message.read", r.int(2)?)),
+    )
 }

@@ -69,6 +69,11 @@ pub fn take_of_messages(conn: &mut dyn Conn, messages: &[MessageId]) -> DbResult
     take_where(conn, &condition, &[list.as_str().into()])
 }
 
+/// Deletes the row of the file `id` of `app` and returns it, if there is one.
+pub fn take(conn: &mut dyn Conn, app: AppId, id: &str) -> DbResult<Vec<StoredFile>> {
+    take_where(conn, "id = $1 AND app_id = $2", &[id.into(), app.0.into()])
+}
+
 /// Deletes the rows of every file shared in `room` and returns them.
 pub fn take_of_room(conn: &mut dyn Conn, room: RoomId) -> DbResult<Vec<StoredFile>> {
     take_where(conn, "room_id = $1", &[room.0.into()])

@@ -139,7 +139,7 @@ pub fn by_ids(conn: &mut dyn Conn, app: AppId, ids: &[MessageId]) -> DbResult<Ve
 
 /// The condition that a message of room `m.room_id` is visible to the viewer `$1`: after the
 /// viewer's cleared pointer and not deleted for the viewer alone.
-const VISIBLE_TO_VIEWER: &str = "m.id > (SELECT p.cleared_id FROM participants p WHERE p.room_id = m.room_id \
+pub(crate) const VISIBLE_TO_VIEWER: &str = "m.id > (SELECT p.cleared_id FROM participants p WHERE p.room_id = m.room_id \
      AND p.user_id = $1) AND NOT EXISTS (SELECT 1 FROM message_hides h WHERE h.user_id = $1 AND h.message_id = m.id)";
 
 /// Of messages `ids`, those `viewer` sees (in a room it is in, not cleared, not deleted for

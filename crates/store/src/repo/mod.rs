@@ -8,12 +8,17 @@ pub mod changes;
 pub mod contacts;
 pub mod devices;
 pub mod files;
+pub mod message_marks;
 pub mod messages;
 pub mod participants;
+pub mod reports;
 pub mod room_list;
+pub mod room_views;
 pub mod rooms;
+pub mod scheduled;
 pub mod sessions;
 pub mod settings;
+pub mod user_photos;
 pub mod users;
 pub mod webhooks;
 

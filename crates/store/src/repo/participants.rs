@@ -265,3 +265,13 @@ pub fn role_rooms_of(conn: &mut dyn Conn, user: UserId) -> DbResult<Vec<(RoomId,
 pub fn count_direct(conn: &mut dyn Conn, room: RoomId) -> DbResult<i64> {
     conn.query_int("SELECT COUNT(*) FROM participants WHERE room_id = $1 AND via_role = 0", &[room.0.into()])
 }
+
+/// The rooms both users are in.
+pub fn rooms_in_common(conn: &mut dyn Conn, a: UserId, b: UserId) -> DbResult<Vec<RoomId>> {
+    conn.query(
+        "SELECT p.room_id FROM participants p JOIN participants q ON q.room_id = p.room_id AND q.user_id = $2 \
+         WHERE p.user_id = $1 ORDER BY p.room_id",
+        &[a.0.into(), b.0.into()],
+        |r| Ok(RoomId(r.int(0)?)),
+    )
+}

@@ -51,7 +51,8 @@ async fn changes_read_back_after_an_id_for_a_node_an_app_and_a_user(db: Db) {
                 let m = text(id, app, room.id, sender.id, "m1");
                 messages::insert(tx.conn(), &m)?;
                 let item = RoomMessage { message: m, room, sender, partner: None };
-                let kind = ChangeKind::MessageCreated { item, via: Via::Client, previous: MessageId(0) };
+                let kind =
+                    ChangeKind::MessageCreated { item, via: Via::Client, previous: MessageId(0), scheduled: false };
                 log::append(tx.conn(), &Change { id: ChangeId(id), app, at: 5, actor: Some(UserId(1)), kind })?;
                 Ok::<_, DbError>(ChangeId(id))
             })

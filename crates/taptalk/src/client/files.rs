@@ -14,7 +14,7 @@ use axum::extract::multipart::{Field, Multipart};
 use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
-use palaver_core::{OpenedFile, Uploaded};
+use palaver_core::{OpenedFile, Upload, Uploaded};
 use palaver_domain::Field as DomainField;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -60,47 +60,98 @@ async fn form_text(mut field: Field<'_>, name: &str) -> Result<String, ApiError>
     String::from_utf8(bytes).map_err(|_| ApiError::param(format!("Param '{name}' is malformed"), name))
 }
 
-/// `chat/file/upload`: multipart `roomID`, `file`, optional `caption` and `fileType`.
-pub async fn upload(State(t): State<TapTalk>, c: Client, req: Request) -> ApiResult<Value> {
-    let mut form =
+/// A multipart upload form read to its end: the text fields asked for and the `file` field,
+/// streamed into an upload as it arrived.
+pub(super) struct Form {
+    /// The text fields kept, by name.
+    texts: Vec<(String, String)>,
+    /// The upload, the file's name and its declared media type.
+    pub file: Option<(Upload, Option<String>, Option<String>)>,
+}
+
+impl Form {
+    /// A text field, if it was sent.
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.texts.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
+    /// The file, which is required.
+    pub fn take_file(&mut self) -> Result<(Upload, Option<String>, Option<String>), ApiError> {
+        self.file.take().ok_or_else(|| crate::params::required("file", "file"))
+    }
+}
+
+/// What an upload is for, which decides its size limit.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Purpose {
+    /// A file shared in a room.
+    Chat,
+    /// A user's or room's photo.
+    Photo,
+}
+
+/// Reads an upload form as it streams in, keeping the text fields named in `keep`; other
+/// text fields are read (capped) and dropped.
+pub(super) async fn read_form(
+    t: &TapTalk,
+    c: &Client,
+    req: Request,
+    purpose: Purpose,
+    keep: &[&str],
+) -> Result<Form, ApiError> {
+    let mut multipart =
         Multipart::from_request(req, &()).await.map_err(|_| bad("The request is not multipart/form-data"))?;
-    let (mut room, mut file, mut caption) = (None, None, String::new());
+    let mut form = Form { texts: Vec::new(), file: None };
     loop {
-        let field = match tokio::time::timeout(UPLOAD_STALL, form.next_field()).await {
+        let field = match tokio::time::timeout(UPLOAD_STALL, multipart.next_field()).await {
             Ok(Ok(Some(field))) => field,
             Ok(Ok(None)) => break,
             Ok(Err(_)) => return Err(bad("The multipart body is malformed or too large")),
             Err(_) => return Err(ApiError::new(408, "40800", "The upload stalled", "file")),
         };
-        match field.name().unwrap_or_default() {
-            "roomID" => room = Some(form_text(field, "roomID").await?),
-            "caption" => caption = form_text(field, "caption").await?,
-            "file" => {
-                let (name, media) = (field.file_name().map(str::to_string), field.content_type().map(str::to_string));
-                let mut field = field;
-                let mut upload = t.core.begin_upload(c.session.app, c.session.user.id).await?;
-                while let Some(chunk) = next_chunk(&mut field).await? {
-                    upload
-                        .write(&chunk)
-                        .await
-                        .map_err(|e| ApiError::from_core(e, &[(DomainField::File, "file", "file")]))?;
-                }
-                file = Some((upload, name, media));
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "file" {
+            let (file_name, media) = (field.file_name().map(str::to_string), field.content_type().map(str::to_string));
+            let mut field = field;
+            let (app, user) = (c.session.app, c.session.user.id);
+            let mut upload = match purpose {
+                Purpose::Chat => t.core.begin_upload(app, user).await?,
+                Purpose::Photo => t.core.begin_photo_upload(app, user).await?,
+            };
+            while let Some(chunk) = next_chunk(&mut field).await? {
+                upload.write(&chunk).await.map_err(file_error)?;
             }
-            _ => {
-                form_text(field, "field").await?;
-            }
+            form.file = Some((upload, file_name, media));
+        } else if keep.contains(&name.as_str()) {
+            let value = form_text(field, &name).await?;
+            form.texts.push((name, value));
+        } else {
+            form_text(field, "field").await?;
         }
     }
-    let room = room.ok_or_else(|| crate::params::required("roomID", "roomID"))?;
-    let room = crate::wire::parse_room_id(&room)
-        .ok_or_else(|| ApiError::param("Param 'roomID' is not a room ID", "roomID"))?;
-    let (upload, name, media) = file.ok_or_else(|| crate::params::required("file", "file"))?;
-    let uploaded = upload
-        .finish(Some(room), name.as_deref(), media.as_deref())
-        .await
-        .map_err(|e| ApiError::from_core(e, &[(DomainField::File, "file", "file")]))?;
+    Ok(form)
+}
+
+/// A core error about the uploaded file, named `file`.
+pub(super) fn file_error(e: palaver_domain::Error) -> ApiError {
+    ApiError::from_core(e, &[(DomainField::File, "file", "file")])
+}
+
+/// `chat/file/upload`: multipart `roomID`, `file`, optional `caption` and `fileType`.
+pub async fn upload(State(t): State<TapTalk>, c: Client, req: Request) -> ApiResult<Value> {
+    let mut form = read_form(&t, &c, req, Purpose::Chat, &["roomID", "caption"]).await?;
+    let room = form.text("roomID").ok_or_else(|| crate::params::required("roomID", "roomID"))?;
+    let room =
+        crate::wire::parse_room_id(room).ok_or_else(|| ApiError::param("Param 'roomID' is not a room ID", "roomID"))?;
+    let caption = form.text("caption").unwrap_or_default().to_string();
+    let (upload, name, media) = form.take_file()?;
+    let uploaded = upload.finish(Some(room), name.as_deref(), media.as_deref()).await.map_err(file_error)?;
     Ok(Reply(file_answer(&t.core.config().public_url, &uploaded, &caption)))
+}
+
+/// Where this face serves a stored file: the prefix its id follows.
+pub(super) fn file_url_prefix(t: &TapTalk) -> String {
+    format!("{}/v1/files/", t.core.config().public_url)
 }
 
 /// Whether a browser shows this type as plain media (never as a page or a script).

@@ -32,7 +32,8 @@ pub fn render(t: &TapTalk, viewer: UserId, list: &[RoomMessage]) -> Vec<MessageD
     list.iter().map(|rm| MessageDto::for_viewer(rm, viewer, t.core.is_online(rm.room.app, rm.sender.id))).collect()
 }
 
-fn message_ids(p: &Params) -> Result<Vec<MessageId>, ApiError> {
+/// Parses the `messageIDs` list.
+pub fn message_ids(p: &Params) -> Result<Vec<MessageId>, ApiError> {
     let Some(list) = p.opt_str_list("messageIDs", "messageIDs")? else {
         return Err(crate::params::required("messageIDs", "messageIDs"));
     };

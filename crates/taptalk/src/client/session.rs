@@ -42,12 +42,14 @@ pub async fn logout(State(t): State<TapTalk>, client: Client) -> ApiResult<Outco
 
 /// `client/project_configs`: limits the SDKs read (as strings), with only the App-Key.
 pub async fn project_configs(State(t): State<TapTalk>, _app: ClientApp) -> ApiResult<Value> {
-    let max_file = t.core.config().max_file_bytes.to_string();
+    let max_file = t.core.config().max_file_bytes;
+    let max_photo = max_file.min(palaver_domain::limits::MAX_PHOTO_BYTES).to_string();
+    let max_file = max_file.to_string();
     Ok(Reply(json!({
         "core": {
             "chatMediaMaxFileSize": max_file,
-            "roomPhotoMaxFileSize": "10485760",
-            "userPhotoMaxFileSize": "10485760",
+            "roomPhotoMaxFileSize": max_photo,
+            "userPhotoMaxFileSize": max_photo,
             "groupMaxParticipants": palaver_domain::limits::MAX_GROUP_PARTICIPANTS.to_string(),
             "channelMaxParticipants": palaver_domain::limits::MAX_CHANNEL_PARTICIPANTS.to_string(),
             "roomMaxPinned": "10",

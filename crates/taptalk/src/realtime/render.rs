@@ -2,11 +2,12 @@
 //! binary frames (notes section 6.2); several events of one change are joined by `\n`.
 
 use crate::wire::message::MessageDto;
+use crate::wire::room::RoomDto;
 use crate::wire::room_id;
 use crate::wire::user::UserDto;
 use bytes::{BufMut, Bytes, BytesMut};
 use palaver_core::realtime::{Hub, Renderer};
-use palaver_domain::{ChangeKind, Event, RoomMessage, RoomType, UserId};
+use palaver_domain::{ChangeKind, Event, RoomMessage, RoomStateChange, RoomType, UserId};
 use serde::Serialize;
 use serde_json::json;
 use std::sync::Arc;
@@ -23,6 +24,16 @@ struct EventFrame<'a, T> {
     #[serde(rename = "eventName")]
     event_name: &'a str,
     data: T,
+}
+
+/// A `chat/sendMessage` frame of a message sent at its scheduled time.
+#[derive(Serialize)]
+struct ScheduledFrame<'a, T> {
+    #[serde(rename = "eventName")]
+    event_name: &'a str,
+    data: T,
+    #[serde(rename = "isScheduled")]
+    is_scheduled: bool,
 }
 
 /// Encodes one event frame.
@@ -59,7 +70,19 @@ impl Renderer for TapTalkRenderer {
     fn render(&self, event: &Event, viewer: UserId) -> Option<Bytes> {
         match event {
             Event::Committed { change, .. } => match &change.kind {
+                // The web SDK reads a top-level `isScheduled` on messages sent at their time.
+                ChangeKind::MessageCreated { item, scheduled: true, .. } => {
+                    let online = self.hub.is_online(item.room.app, item.sender.id);
+                    let data = MessageDto::for_viewer(item, viewer, online);
+                    let frame = ScheduledFrame { event_name: "chat/sendMessage", data, is_scheduled: true };
+                    serde_json::to_vec(&frame).ok().map(Bytes::from)
+                }
                 ChangeKind::MessageCreated { item, .. } => self.message("chat/sendMessage", item, viewer),
+                // Only the scheduler hears of it, on every device.
+                ChangeKind::ScheduleChanged { room, partner, .. } => frame(
+                    "room/scheduleMessage",
+                    json!({"room": RoomDto::new(room, partner.as_ref()), "timestamp": change.at}),
+                ),
                 ChangeKind::MessageEdited { item }
                 | ChangeKind::MessageDeleted { item }
                 | ChangeKind::MessageHidden { item, .. } => self.message("chat/updateMessage", item, viewer),
@@ -74,6 +97,23 @@ impl Renderer for TapTalkRenderer {
                         }
                     }
                     (!out.is_empty()).then(|| out.freeze())
+                }
+                ChangeKind::HistoryCleared { item, .. } => {
+                    let partner = if item.sender.id == viewer { item.partner.as_ref() } else { Some(&item.sender) };
+                    frame("room/clearChat", json!({"room": RoomDto::new(&item.room, partner)}))
+                }
+                ChangeKind::RoomState { room, partner, state, .. } => {
+                    let room = RoomDto::new(room, partner.as_ref());
+                    match state {
+                        RoomStateChange::Muted { until } => {
+                            frame("room/mute", json!({"room": room, "expiredAt": until.unwrap_or(0)}))
+                        }
+                        RoomStateChange::Unmuted => frame("room/unmute", json!({"room": room, "expiredAt": null})),
+                        RoomStateChange::Pinned => frame("room/pin", json!({"room": room})),
+                        RoomStateChange::Unpinned => frame("room/unpin", json!({"room": room})),
+                        RoomStateChange::MarkedUnread => frame("room/markAsUnread", json!({"room": room})),
+                        RoomStateChange::MarkedRead => frame("room/markAsRead", json!({"room": room})),
+                    }
                 }
                 ChangeKind::Block { blocked, subject, .. } => frame(
                     if *blocked { "user/block" } else { "user/unblock" },

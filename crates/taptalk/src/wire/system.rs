@@ -16,6 +16,8 @@ pub fn action(e: &SystemEvent) -> &'static str {
         SystemAction::MemberLeft => "room/leave",
         SystemAction::AdminPromoted => "room/promoteAdmin",
         SystemAction::AdminDemoted => "room/demoteAdmin",
+        SystemAction::MessagePinned => "message/pin",
+        SystemAction::MessageUnpinned => "message/unpin",
         SystemAction::Custom => "custom",
     }
 }
@@ -33,6 +35,8 @@ fn template(action: SystemAction) -> &'static str {
         SystemAction::MemberLeft => "{{sender}} left the group",
         SystemAction::AdminPromoted => "{{sender}} made {{target}} an admin",
         SystemAction::AdminDemoted => "{{sender}} removed {{target}} as an admin",
+        SystemAction::MessagePinned => "{{sender}} pinned a message",
+        SystemAction::MessageUnpinned => "{{sender}} unpinned a message",
         SystemAction::Custom => "",
     }
 }

@@ -21,6 +21,7 @@ mod messages;
 mod presence;
 mod profiles;
 mod rate;
+mod readiness;
 pub mod realtime;
 mod reports;
 mod room_views;
@@ -43,6 +44,7 @@ pub use messages::{
 };
 pub use palaver_store::repo::reports::ListedReport;
 pub use rate::{Quota, RateLimits, RateOverrides, Rated};
+pub use readiness::NotReady;
 pub use reports::{ReportDraft, Reported};
 pub use room_views::RoomView;
 pub use rooms::{EnsureRoom, EnsuredRoom, KindRule, NewRoom, RoomPatch};
@@ -56,7 +58,7 @@ use palaver_domain::{Error, UserId};
 use palaver_store::{Backend, Store, StoreOptions};
 use rate::RateLimiter;
 use realtime::Hub;
-use realtime::cluster::Cluster;
+use realtime::cluster::{Cluster, ClusterLink};
 use realtime::router::EventRouter;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -168,6 +170,8 @@ struct CoreInner {
     config: CoreConfig,
     uploads: Arc<files::Uploads>,
     rates: RateLimiter,
+    /// The NATS connection's state, when the node is part of a cluster.
+    cluster_link: Option<ClusterLink>,
     closed: Mutex<bool>,
     /// Wakes the scheduled-message loop when an item is added or moved.
     scheduled: tokio::sync::Notify,
@@ -211,6 +215,7 @@ impl Core {
             config,
             uploads,
             rates,
+            cluster_link: cluster.as_ref().map(Cluster::link),
             closed: Mutex::new(false),
             scheduled: tokio::sync::Notify::new(),
         };

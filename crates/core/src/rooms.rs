@@ -378,6 +378,11 @@ impl Core {
         Ok(())
     }
 
+    /// A page of an app's rooms, deleted ones included, newest first: what an operator lists.
+    pub async fn app_rooms(&self, app: AppId, offset: i64, limit: i64) -> Result<Vec<Room>, Error> {
+        self.store().read(move |c| Ok(rooms::page_of_app(c, app, offset, limit)?)).await
+    }
+
     /// A room (deleted ones included) with its participants.
     pub async fn room(&self, app: AppId, room: RoomRef) -> Result<RoomDetails, Error> {
         self.store()

@@ -51,7 +51,11 @@ impl FromRequestParts<Qiscus> for QiscusApp {
         };
         let from = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
         match state.core.check_key(crate::SECRET.name, &app_code, &secret, from).await {
-            KeyCheck::Valid(app) => Ok(QiscusApp { app, app_code }),
+            KeyCheck::Valid(app) => {
+                // The server's request log names the app.
+                tracing::Span::current().record("app", app.0);
+                Ok(QiscusApp { app, app_code })
+            }
             KeyCheck::Limited { retry_after_secs } => Err(ApiError::refusal(Refusal::RateLimited { retry_after_secs })),
             _ => Err(ApiError::unauthorized("Invalid QISCUS-SDK-APP-ID or QISCUS-SDK-SECRET")),
         }

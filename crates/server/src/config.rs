@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::logs::LogFormat;
 pub use crate::serve::ConnectionLimits;
 
 /// Options every command that opens the database shares.
@@ -125,6 +126,8 @@ pub struct FileConfig {
     webhook_connect_timeout_secs: Option<u64>,
     /// How long webhook attempts stay in the log, days.
     webhook_log_retention_days: Option<i64>,
+    /// How log lines are written: `text` or `json` (`PALAVER_LOG_FORMAT` wins).
+    log_format: Option<LogFormat>,
 }
 
 /// Everything `palaver serve` needs, resolved.
@@ -175,6 +178,12 @@ fn read_file(path: Option<&Path>) -> Result<FileConfig, String> {
     };
     let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     toml::from_str(&text).map_err(|e| format!("invalid config {}: {e}", path.display()))
+}
+
+/// The `log_format` a config file sets; `None` without a file, when it does not say, or when
+/// it cannot be read (serving then reports why).
+pub fn file_log_format(path: Option<&Path>) -> Option<LogFormat> {
+    read_file(path).ok()?.log_format
 }
 
 /// The core settings every command shares: the data directory, the sealing key and how

@@ -3,7 +3,9 @@
 mod bodies;
 pub mod config;
 mod cors;
+mod data_lock;
 pub mod faces;
+pub mod logs;
 mod mqtt_listener;
 pub mod serve;
 
@@ -28,11 +30,15 @@ pub struct Application {
     tls: Option<TlsAcceptor>,
     default_app: Option<CreatedApp>,
     limits: config::ConnectionLimits,
+    /// On SQLite, the data directory's lock, held until the server has stopped.
+    lock: Option<data_lock::DataDirLock>,
 }
 
 impl Application {
-    /// Binds the listener, opens the database (in a data directory only its owner may
-    /// enter), creates the default app on an empty database.
+    /// In this order, so that a start that fails creates nothing: binds every listener,
+    /// takes the data directory's lock (SQLite only: one server per data directory), opens
+    /// the database (in a data directory only its owner may enter), and creates the default
+    /// app on an empty database (its secrets are in [`Application::default_app`]).
     pub async fn build(settings: Settings) -> Result<Application, String> {
         let tls = match &settings.tls {
             Some((cert, key)) => Some(serve::tls_acceptor(cert, key)?),
@@ -55,6 +61,10 @@ impl Application {
         };
         palaver_store::create_private_dir(&settings.data_dir)
             .map_err(|e| format!("cannot create the data directory {}: {e}", settings.data_dir.display()))?;
+        let lock = match settings.backend {
+            palaver_store::Backend::Sqlite(_) => Some(data_lock::DataDirLock::acquire(&settings.data_dir)?),
+            palaver_store::Backend::Postgres(_) => None,
+        };
         let core = Core::open(settings.backend.clone(), settings.store.clone(), core_config)
             .await
             .map_err(|e| format!("cannot open the database: {e}"))?;
@@ -65,7 +75,7 @@ impl Application {
         let mut limits = settings.limits.clone();
         limits.fit_to_descriptors();
         let router = router(core.clone(), &limits);
-        Ok(Application { listener, mqtt_listener, router, core, tls, default_app, limits })
+        Ok(Application { listener, mqtt_listener, router, core, tls, default_app, limits, lock })
     }
 
     /// The address the server listens on (useful with port 0).
@@ -105,11 +115,13 @@ impl Application {
         }
         serve::serve(self.listener, self.router, self.tls, self.limits, admission, shutdown).await;
         self.core.close().await;
+        // Only once the database is closed may another server take the directory.
+        drop(self.lock);
     }
 }
 
-/// Every face's routes, an answer in the right dialect for anything unknown, CORS, and
-/// bodies read before handlers run.
+/// Every face's routes, an answer in the right dialect for anything unknown, CORS, bodies
+/// read before handlers run, and a log line with a request id for every request.
 pub fn router(core: Core, limits: &config::ConnectionLimits) -> Router {
     let mut router = Router::new();
     for face in faces::FACES {
@@ -122,9 +134,31 @@ pub fn router(core: Core, limits: &config::ConnectionLimits) -> Router {
     };
     router
         .route("/health", get(|| async { "ok" }))
+        .route("/ready", get(move || ready(core)))
         .fallback(fallback)
         .layer(axum::middleware::from_fn(cors::cors))
         .layer(axum::middleware::from_fn_with_state(bodies, bodies::read_bodies))
+        .layer(logs::RequestLog)
+}
+
+/// How long `/ready` waits for the database's answer.
+const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// `/ready`: 200 `{"status":"ready"}` when this node can serve (the database answers, and the
+/// cluster link is up when there is one); 503 with the reason, in a word, otherwise.
+async fn ready(core: Core) -> Response {
+    use axum::response::IntoResponse;
+    match core.readiness(READY_TIMEOUT).await {
+        Ok(()) => axum::Json(serde_json::json!({"status": "ready"})).into_response(),
+        Err(why) => {
+            let reason = match why {
+                palaver_core::NotReady::Database => "database",
+                palaver_core::NotReady::Cluster => "cluster",
+            };
+            let body = serde_json::json!({"status": "not ready", "reason": reason});
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response()
+        }
+    }
 }
 
 async fn fallback(req: Request) -> Response {

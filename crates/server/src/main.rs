@@ -5,12 +5,14 @@ use palaver_core::RateOverrides;
 use palaver_core::{Core, CreatedApp};
 use palaver_domain::{Error, Field, Invalid};
 use palaver_server::Application;
-use palaver_server::config::{DbArgs, ServeArgs, Settings, core_config, resolve_db};
+use palaver_server::config::{DbArgs, ServeArgs, Settings, core_config, file_log_format, resolve_db};
 use palaver_server::faces::{credentials_json, credentials_text, key_ids_json, key_kinds};
+use palaver_server::logs::LogFormat;
 use palaver_store::StoreOptions;
 use std::process::ExitCode;
 
 mod report_cli;
+mod room_cli;
 mod user_cli;
 mod webhook_cli;
 
@@ -28,6 +30,10 @@ struct Cli {
     /// Options of `serve`, the default command.
     #[command(flatten)]
     serve: ServeArgs,
+    /// How log lines are written: `text` (default) or `json` (one object per line); also the
+    /// `log_format` setting of `serve`'s config file. `PALAVER_LOG` sets the level.
+    #[arg(long, global = true, env = "PALAVER_LOG_FORMAT", value_enum)]
+    log_format: Option<LogFormat>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -44,10 +50,15 @@ enum Command {
         #[command(subcommand)]
         command: webhook_cli::WebhookCommand,
     },
-    /// Act on an app's users (end their sessions).
+    /// See and act on an app's users: list, show, delete, end their sessions.
     User {
         #[command(subcommand)]
         command: user_cli::UserCommand,
+    },
+    /// See and delete an app's rooms.
+    Room {
+        #[command(subcommand)]
+        command: room_cli::RoomCommand,
     },
     /// See the reports an app's users made about users and messages.
     Report {
@@ -126,10 +137,13 @@ enum AppCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("PALAVER_LOG").unwrap_or_else(|_| "info".into()))
-        .init();
+    let config = match &cli.command {
+        None => cli.serve.db.config.as_deref(),
+        Some(Command::Serve(args)) => args.db.config.as_deref(),
+        Some(_) => None,
+    };
+    let _log_writer =
+        palaver_server::logs::init(cli.log_format.or_else(|| file_log_format(config)).unwrap_or_default());
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -150,6 +164,7 @@ fn main() -> ExitCode {
             Some(Command::Webhook { command }) => webhook_cli::run(command).await,
             Some(Command::Report { command }) => report_cli::run(command).await,
             Some(Command::User { command }) => user_cli::run(command).await,
+            Some(Command::Room { command }) => room_cli::run(command).await,
             Some(Command::Migrate(db)) => migrate(&db).await,
         }
     });
@@ -180,6 +195,8 @@ async fn migrate(db: &DbArgs) -> Result<(), String> {
 async fn serve(args: ServeArgs) -> Result<(), String> {
     let shutdown = shutdown_signal();
     let settings = Settings::resolve(&args)?;
+    // Every listener is bound (and on SQLite the data directory locked) before the default
+    // app is created: a start that fails creates no app whose secrets nobody saw.
     let app = Application::build(settings).await?;
     if let Some(created) = app.default_app() {
         print_credentials(created, "Created the app \"default\"");

@@ -66,6 +66,17 @@ pub struct Cluster {
     subject: String,
 }
 
+/// The state of this node's NATS connection, for readiness checks.
+#[derive(Clone)]
+pub struct ClusterLink(async_nats::Client);
+
+impl ClusterLink {
+    /// Whether the NATS connection is up now (not while connecting or reconnecting).
+    pub fn is_connected(&self) -> bool {
+        self.0.connection_state() == async_nats::connection::State::Connected
+    }
+}
+
 /// Tells the catch-up task that the NATS connection was lost and is back.
 #[derive(Default)]
 pub struct ReconnectSignal {
@@ -137,6 +148,11 @@ impl Cluster {
             let _ = tokio::time::timeout(Duration::from_secs(2), publisher.flush()).await;
         });
         Ok(Cluster { out: ClusterOut { node: node.into(), queue }, reconnected, client, subject })
+    }
+
+    /// A handle on the connection's state.
+    pub fn link(&self) -> ClusterLink {
+        ClusterLink(self.client.clone())
     }
 
     /// Receives other nodes' events and delivers them to this node's connections, until

@@ -105,7 +105,11 @@ async fn app_of(q: &Qiscus, parts: &Parts) -> Result<(AppId, String), ApiError> 
         return Err(ApiError::unauthorized("Header QISCUS-SDK-APP-ID is required"));
     };
     match q.core.app_of_key(crate::SECRET.name, &app_code).await {
-        Some(app) => Ok((app, app_code)),
+        Some(app) => {
+            // The server's request log names the app.
+            tracing::Span::current().record("app", app.0);
+            Ok((app, app_code))
+        }
         None => Err(ApiError::unauthorized("Unknown QISCUS-SDK-APP-ID")),
     }
 }

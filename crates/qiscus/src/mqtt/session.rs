@@ -94,6 +94,12 @@ pub async fn run(q: Qiscus, mut link: Link, peer: Option<IpAddr>) {
             return;
         }
     };
+    let opened = Instant::now();
+    let transport = match link {
+        Link::Stream(_) => "tcp",
+        Link::Socket(_) => "websocket",
+    };
+    tracing::debug!(transport, "MQTT connection opened");
     let keepalive = match connect.keep_alive {
         0 => NO_KEEPALIVE_LIMIT,
         s => Duration::from_millis(u64::from(s) * 1500),
@@ -165,6 +171,9 @@ pub async fn run(q: Qiscus, mut link: Link, peer: Option<IpAddr>) {
         let _ = timeout(write_timeout, link.write(out.split().freeze())).await;
     }
     link.close().await;
+    let (app, user) = s.user.as_ref().map_or((None, None), |(me, _)| (Some(me.app.0), Some(me.id.0)));
+    let (seconds, clean) = (opened.elapsed().as_secs(), matches!(end, End::Clean));
+    tracing::debug!(transport, app, user, clean, seconds, "MQTT connection closed");
     s.end(end).await;
 }
 

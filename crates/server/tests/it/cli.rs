@@ -304,3 +304,73 @@ async fn revoking_a_users_sessions_closes_its_live_sockets_on_the_running_server
     let (ok, _, err) = run(&["user", "revoke-sessions", "--app", "default", "--user", "nobody"]);
     assert!(!ok && err.contains("has no user \"nobody\""), "{err}");
 }
+
+#[tokio::test]
+async fn users_and_rooms_are_listed_shown_and_deleted_from_the_command_line() {
+    use crate::support::TestApp;
+    use serde_json::json;
+    use std::time::Duration;
+    let app = TestApp::spawn_with(|s| s.backend = palaver_store::Backend::Sqlite(s.data_dir.join("palaver.db"))).await;
+    let alice = app.login("alice", "Alice Liddell").await;
+    let bob = app.login("bob", "Bob").await;
+    app.login("carol", "Carol").await;
+    let room = json!({"xcRoomID": "trip", "type": 2, "name": "Trip", "participantXCUserIDs": ["alice", "bob"]});
+    app.server_ok("/v1/server/room/create_or_update", room).await;
+    let run = |args: &[&str]| {
+        let out = palaver().args(args).arg("--data-dir").arg(app.dir.path()).output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let json_of = |out: &str| serde_json::from_str::<Value>(out).unwrap();
+
+    let (ok, out, err) = run(&["user", "list", "--app", "default", "--json"]);
+    assert!(ok, "{err}");
+    let listed = json_of(&out);
+    let mut names: Vec<&str> =
+        listed["users"].as_array().unwrap().iter().map(|u| u["user"].as_str().unwrap()).collect();
+    names.sort();
+    assert_eq!(names, vec!["alice", "bob", "carol"]);
+    let (_, out, _) = run(&["user", "list", "--app", "default", "--search", "lidd", "--json"]);
+    assert_eq!(json_of(&out)["users"][0]["fullname"], "Alice Liddell");
+    let (ok, out, _) = run(&["user", "show", "--app", "default", "--user", "bob"]);
+    assert!(ok && out.contains("bob") && out.contains("Bob"), "{out}");
+
+    let (ok, out, err) = run(&["room", "list", "--app", "default", "--json"]);
+    assert!(ok, "{err}");
+    let rooms = json_of(&out);
+    assert_eq!(rooms[0]["external_id"], "trip");
+    let (ok, out, _) = run(&["room", "show", "--app", "default", "trip", "--json"]);
+    assert!(ok);
+    let shown = json_of(&out);
+    let mut members: Vec<&str> =
+        shown["participants"].as_array().unwrap().iter().map(|p| p["user"].as_str().unwrap()).collect();
+    members.sort();
+    assert_eq!((shown["name"].clone(), members), (json!("Trip"), vec!["alice", "bob"]));
+
+    // Deleting the room reaches its members' live sockets through the running server.
+    let mut b = app.ws(&bob).await;
+    let (ok, out, err) = run(&["room", "delete", "--app", "default", "trip"]);
+    assert!(ok && out.contains("Deleted room trip"), "{err}");
+    let (_, out, _) = run(&["room", "show", "--app", "default", "trip", "--json"]);
+    assert!(json_of(&out)["deleted"].as_i64().unwrap() > 0);
+    let env = app.client(&bob, "/v1/client/room/get", json!({"roomID": shown["id"].to_string()})).await;
+    assert_eq!(env["error"]["code"], "40401", "{env}");
+
+    // Deleting a user ends its sessions, whose sockets close.
+    let mut a = app.ws(&alice).await;
+    let (ok, out, err) = run(&["user", "delete", "--app", "default", "--user", "alice", "--json"]);
+    assert!(ok, "{err}");
+    assert!(json_of(&out)["deleted"].as_i64().unwrap() > 0);
+    assert!(a.closed_within(Duration::from_secs(8)).await, "alice's socket closed");
+    assert!(!b.closed_within(Duration::from_millis(200)).await, "bob's stays");
+
+    let (ok, _, err) = run(&["user", "show", "--app", "default", "--user", "nobody"]);
+    assert!(!ok && err.contains("has no user \"nobody\""), "{err}");
+    let (ok, _, err) = run(&["room", "show", "--app", "default", "nowhere"]);
+    assert!(!ok && err.contains("has no room \"nowhere\""), "{err}");
+    let (ok, _, err) = run(&["room", "list", "--app", "nope"]);
+    assert!(!ok && err.contains("There is no app named \"nope\""), "{err}");
+}

@@ -66,6 +66,14 @@ impl Node {
         self.child.id()
     }
 
+    /// SIGTERM, the way a service manager stops it; waits for the exit and says whether it
+    /// was clean (status 0).
+    pub fn terminate(&mut self) -> bool {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().is_ok_and(|s| s.success());
+        sent && self.child.wait().is_ok_and(|s| s.success())
+    }
+
     /// SIGKILL: no shutdown, no flush, nothing.
     pub fn kill(&mut self) {
         let _ = self.child.kill();

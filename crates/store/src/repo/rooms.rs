@@ -124,6 +124,13 @@ pub fn by_ref(conn: &mut dyn Conn, app: AppId, room: &RoomRef) -> DbResult<Optio
     }
 }
 
+/// A page of an app's rooms, deleted ones included, newest first (an operator's listing).
+pub fn page_of_app(conn: &mut dyn Conn, app: AppId, offset: i64, limit: i64) -> DbResult<Vec<Room>> {
+    let sql =
+        format!("SELECT {} FROM rooms r WHERE r.app_id = $1 ORDER BY r.id DESC LIMIT $2 OFFSET $3", room_cols!("r"));
+    conn.query(&sql, &[app.0.into(), limit.into(), offset.into()], one)
+}
+
 /// Rooms by internal ids; unknown ids are skipped.
 pub fn by_ids(conn: &mut dyn Conn, app: AppId, ids: &[RoomId]) -> DbResult<Vec<Room>> {
     if ids.is_empty() {

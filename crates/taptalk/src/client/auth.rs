@@ -25,7 +25,11 @@ pub async fn check_app_key(t: &TapTalk, value: Option<&str>, from: Option<IpAddr
     let invalid = || ApiError::new(491, "49102", "App key is invalid", "");
     let (id, secret) = decode_key(value).ok_or_else(invalid)?;
     match t.core.check_key(crate::APP_KEY.name, &id, &secret, from).await {
-        KeyCheck::Valid(app) => Ok(app),
+        KeyCheck::Valid(app) => {
+            // The server's request log names the app.
+            tracing::Span::current().record("app", app.0);
+            Ok(app)
+        }
         KeyCheck::Limited { retry_after_secs } => Err(ApiError::refusal(Refusal::RateLimited { retry_after_secs })),
         KeyCheck::Unknown => Err(ApiError::new(491, "49103", "App key is not found", "")),
         KeyCheck::WrongSecret => Err(invalid()),

@@ -174,6 +174,8 @@ async fn run(t: TapTalk, session: ClientSession, device: String, mut socket: Web
         let _ = send(&mut socket, Message::Close(Some(full)), write_timeout).await;
         return;
     }
+    let opened = Instant::now();
+    tracing::debug!(conn = conn.id, app = %session.app, user = %session.user.id, "WebSocket opened");
     // The device's catch-up cursor (ARCHITECTURE.md, "Catch-up"): a device that never synced
     // starts where this connection does; on a clean close (the client's Close frame, sent or
     // answered) it moves to the last change written, otherwise only to the last change a pong
@@ -263,6 +265,8 @@ async fn run(t: TapTalk, session: ClientSession, device: String, mut socket: Web
     }
     conn.outbox.close();
     t.core.disconnect(&conn).await;
+    let seconds = opened.elapsed().as_secs();
+    tracing::debug!(conn = conn.id, app = %session.app, user = %session.user.id, clean, seconds, "WebSocket closed");
     let received = if clean { written } else { confirmed };
     if let Err(e) = t.core.save_device_cursor(session.user.id, device, received).await {
         tracing::debug!(error = %e, "saving a device cursor");

@@ -31,7 +31,11 @@ impl FromRequestParts<TapTalk> for ServerApp {
         let (id, secret) = value.to_str().ok().and_then(decode_key).ok_or_else(invalid)?;
         let from = crate::client::auth::peer_ip(&parts.extensions);
         match state.core.check_key(crate::SERVER_KEY.name, &id, &secret, from).await {
-            KeyCheck::Valid(app) => Ok(ServerApp(app)),
+            KeyCheck::Valid(app) => {
+                // The server's request log names the app.
+                tracing::Span::current().record("app", app.0);
+                Ok(ServerApp(app))
+            }
             KeyCheck::Limited { retry_after_secs } => {
                 Err(ApiError::refusal(palaver_domain::Refusal::RateLimited { retry_after_secs }))
             }

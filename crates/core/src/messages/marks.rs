@@ -137,19 +137,16 @@ impl Core {
             .read(move |c| {
                 let room = member_room(c, app, user, &room)?;
                 let ids = marks::ids(c, scope(kind, user, room.id))?;
-                // Only what the user still sees (not cleared, not deleted for it).
-                let visible: std::collections::HashSet<MessageId> =
-                    messages::visible_by_ids(c, user, &ids)?.iter().map(|m| m.id).collect();
-                let ids: Vec<MessageId> = ids.into_iter().filter(|id| visible.contains(id)).collect();
-                let total = ids.len();
+                // Only what the user still sees (not cleared, not deleted for it), newest first.
+                let mut visible = messages::visible_by_ids(c, user, &ids)?;
+                visible.reverse();
+                let ids: Vec<MessageId> = visible.iter().map(|m| m.id).collect();
+                let total = visible.len();
                 let items = match page {
                     Some((number, size)) => {
                         let start = number.saturating_sub(1).saturating_mul(size).min(total);
-                        let wanted = &ids[start..(start.saturating_add(size)).min(total)];
-                        let page = messages::by_ids(c, app, wanted)?;
-                        let mut found = with_context(c, app, page)?;
-                        found.sort_by_key(|m| std::cmp::Reverse(m.message.id));
-                        found
+                        let wanted: Vec<_> = visible.drain(start..start.saturating_add(size).min(total)).collect();
+                        with_context(c, app, wanted)?
                     }
                     None => Vec::new(),
                 };

@@ -90,6 +90,31 @@ impl Api {
         self.post(path, &[("App-Key", &self.creds.app_key), ("Authorization", &bearer)], body.to_string()).await
     }
 
+    /// A client API call as `login` (with `device` as its `Device-Identifier`, if given) whose
+    /// answer is only checked for success, not parsed; returns the answer.
+    pub async fn client_check(
+        &self,
+        login: &Login,
+        device: Option<&str>,
+        path: &str,
+        body: String,
+    ) -> Result<Bytes, String> {
+        let mut req = hyper::Request::post(format!("{}{path}", self.base))
+            .header("App-Key", &self.creds.app_key)
+            .header("Authorization", format!("Bearer {}", login.access));
+        if let Some(d) = device {
+            req = req.header("Device-Identifier", d);
+        }
+        let req = req.body(Full::new(Bytes::from(body))).map_err(|e| e.to_string())?;
+        let res = self.http.request(req).await.map_err(|e| e.to_string())?;
+        let bytes = res.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+        if bytes.starts_with(br#"{"status":200,"#) {
+            Ok(bytes)
+        } else {
+            Err(format!("{path}: {}", String::from_utf8_lossy(&bytes[..bytes.len().min(300)])))
+        }
+    }
+
     /// Registers the Qiscus user `id` (if new) and returns its token, through the Server REST
     /// API (no password: nothing slow to hash).
     pub async fn qiscus_token(&self, id: &str) -> Result<String, String> {

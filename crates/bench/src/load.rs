@@ -51,11 +51,11 @@ pub async fn groups(
     Ok(ids)
 }
 
-/// Opens one connection per entry of `who` (indexes into `logins`), `concurrency` at a time.
-/// Returns the connections and the connect rate per second.
+/// Opens one connection per entry of `who` (indexes into `logins`), `concurrency` at a time;
+/// connection `i` goes to `server(i)`. Returns the connections and the connect rate per second.
 pub async fn connect_all(
     api: &Api,
-    server: SocketAddr,
+    server: impl Fn(usize) -> SocketAddr,
     logins: &[Login],
     who: &[usize],
     sources: usize,
@@ -65,7 +65,8 @@ pub async fn connect_all(
     let results: Vec<(usize, std::io::Result<Ws>)> = futures_util::stream::iter(who.iter().copied().enumerate())
         .map(|(i, user)| {
             let path = api.connect_path(&logins[user]);
-            async move { (i, Ws::connect(source(i, sources), server, &path).await) }
+            let at = server(i);
+            async move { (i, Ws::connect(source(i, sources), at, &path).await) }
         })
         .buffer_unordered(concurrency.max(1))
         .collect()

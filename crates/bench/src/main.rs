@@ -14,7 +14,7 @@ mod ws;
 
 use clap::Parser;
 use report::Outcome;
-use server::Server;
+use server::{Server, Setup};
 use std::process::ExitCode;
 
 /// Palaver's load generator.
@@ -22,7 +22,7 @@ use std::process::ExitCode;
 #[command(name = "palaver-bench")]
 struct Args {
     /// Scenarios to run: idle, direct, fanout, server-api, durable, webhooks, mqtt-idle,
-    /// mqtt-fanout, reference, all.
+    /// mqtt-fanout, history, reference, all.
     #[arg(required = true)]
     scenarios: Vec<String>,
     /// The palaver binary to start for each scenario (a release build for real numbers).
@@ -58,6 +58,24 @@ struct Args {
     /// Seconds each measured phase runs.
     #[arg(long, default_value_t = 10)]
     duration: u64,
+    /// Run every server on PostgreSQL: a URL of a server where databases may be created (e.g.
+    /// postgres://postgres@127.0.0.1:5432/postgres); each scenario gets a new database, dropped
+    /// after it. Default: a fresh SQLite data directory per scenario.
+    #[arg(long)]
+    database_url: Option<String>,
+    /// fanout, direct: `palaver serve` nodes sharing the database, joined by NATS (needs
+    /// --database-url and --nats-url); the load's connections are spread over them.
+    #[arg(long, default_value_t = 1)]
+    nodes: usize,
+    /// NATS URL joining the nodes (e.g. nats://127.0.0.1:4222).
+    #[arg(long)]
+    nats_url: Option<String>,
+    /// history: messages per room at which to measure (default 0,1000,100000; smoke 0,100,1000).
+    #[arg(long, value_delimiter = ',')]
+    levels: Vec<u64>,
+    /// server-api, history: concurrent requests (default 64; smoke 8).
+    #[arg(long)]
+    concurrency: Option<usize>,
 }
 
 fn raise_fd_limit() {
@@ -89,8 +107,18 @@ fn main() -> ExitCode {
 }
 
 fn wanted(args: &Args) -> Vec<String> {
-    let all =
-        ["idle", "direct", "fanout", "server-api", "durable", "webhooks", "mqtt-idle", "mqtt-fanout", "reference"];
+    let all = [
+        "idle",
+        "direct",
+        "fanout",
+        "server-api",
+        "durable",
+        "webhooks",
+        "mqtt-idle",
+        "mqtt-fanout",
+        "history",
+        "reference",
+    ];
     if args.scenarios.iter().any(|s| s == "all") {
         all.iter().map(|s| s.to_string()).collect()
     } else {
@@ -103,9 +131,13 @@ async fn run(args: Args) -> Result<bool, String> {
     let mut outcomes: Vec<Outcome> = Vec::new();
     let smoke = args.smoke;
     let secs = if smoke { 2 } else { args.duration };
+    let setup = Setup { database_url: args.database_url.clone(), nats_url: args.nats_url.clone(), nodes: 1 };
+    setup.with_nodes(args.nodes).check()?;
     for name in wanted(&args) {
         eprintln!("== {name}");
-        let fresh = || Server::spawn(&args.palaver, "");
+        let fresh = || Server::spawn(&args.palaver, "", &setup);
+        // The scenarios that spread their connections over several nodes.
+        let nodes = || Server::spawn(&args.palaver, "", &setup.with_nodes(args.nodes));
         let outcome = match name.as_str() {
             "idle" => {
                 let server = fresh()?;
@@ -120,19 +152,20 @@ async fn run(args: Args) -> Result<bool, String> {
                 scenarios::idle::run(&server, &api, shape, !smoke).await?
             }
             "direct" => {
-                let server = fresh()?;
+                let server = nodes()?;
                 let pairs = if smoke { 10 } else { args.pairs };
                 let rate = if smoke { 200 } else { args.rate };
                 scenarios::direct::run(&server, pairs, rate, secs, args.sources, !smoke).await?
             }
             "fanout" => {
-                let server = fresh()?;
+                let server = nodes()?;
                 let (rooms, members) = if smoke { (2, 10) } else { (args.rooms, args.members) };
                 scenarios::fanout::run(&server, rooms, members, secs, args.sources, !smoke).await?
             }
             "server-api" => {
                 let server = fresh()?;
-                scenarios::server_api::run(&server, secs, smoke, !smoke).await?
+                let concurrency = args.concurrency.unwrap_or(if smoke { 8 } else { 64 });
+                scenarios::server_api::run(&server, secs, smoke, concurrency, !smoke).await?
             }
             "durable" => {
                 let server = fresh()?;
@@ -141,7 +174,7 @@ async fn run(args: Args) -> Result<bool, String> {
             }
             "webhooks" => {
                 let senders = if smoke { 20 } else { args.senders };
-                scenarios::webhooks::run(&args.palaver, senders, secs, args.sources, !smoke).await?
+                scenarios::webhooks::run(&args.palaver, &setup, senders, secs, args.sources, !smoke).await?
             }
             "mqtt-idle" => {
                 let server = fresh()?;
@@ -152,6 +185,17 @@ async fn run(args: Args) -> Result<bool, String> {
                 let (rooms, members) = if smoke { (2, 10) } else { (args.rooms, args.members) };
                 scenarios::mqtt::fanout(&server, rooms, members, secs, args.sources, !smoke).await?
             }
+            "history" => {
+                let server = fresh()?;
+                let levels = match (&args.levels[..], smoke) {
+                    ([], true) => vec![0, 100, 1_000],
+                    ([], false) => vec![0, 1_000, 100_000],
+                    (l, _) => l.to_vec(),
+                };
+                let concurrency = args.concurrency.unwrap_or(if smoke { 8 } else { 64 });
+                let shape = scenarios::history::Shape { levels, concurrency, secs };
+                scenarios::history::run(&server, shape, !smoke).await?
+            }
             "reference" => {
                 let mut r = reference::run(secs, smoke, args.members).await?;
                 outcomes.append(&mut r);
@@ -160,6 +204,9 @@ async fn run(args: Args) -> Result<bool, String> {
             other => return Err(format!("unknown scenario {other:?}")),
         };
         eprintln!("{}", serde_json::to_string_pretty(&outcome.metrics).unwrap_or_default());
+        if let Some(cpu) = &outcome.cpu {
+            eprintln!("server CPU: {}", serde_json::to_string(cpu).unwrap_or_default());
+        }
         outcomes.push(outcome);
     }
     reference::add_ratios(&mut outcomes);

@@ -78,6 +78,7 @@ async fn nats_fanout(secs: u64, subscribers: usize) -> Result<Outcome, String> {
         target: "reference ceiling for fan-out".into(),
         met: None,
         exactly_once: None,
+        cpu: None,
     })
 }
 
@@ -127,6 +128,7 @@ fn sqlite_inserts(secs: u64) -> Result<Outcome, String> {
         target: "reference ceiling for durable writes".into(),
         met: None,
         exactly_once: None,
+        cpu: None,
     })
 }
 

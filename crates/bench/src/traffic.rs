@@ -9,7 +9,7 @@ use crate::ws::{Frame, Ws, WsWriter};
 use hdrhistogram::Histogram;
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
 #[derive(Default)]
@@ -120,6 +120,31 @@ impl Traffic {
             }
         }
         (distinct, dup, all)
+    }
+
+    /// Distinct deliveries to others so far (cheaper than [`Traffic::deliveries`]).
+    pub fn delivered(&self) -> u64 {
+        self.tallies.iter().map(|t| lock(t).seen.len() as u64).sum()
+    }
+
+    /// Acknowledgements (own echoes) so far.
+    pub fn acks(&self) -> u64 {
+        lock(&self.acks).len()
+    }
+
+    /// Waits until `expected` distinct deliveries and `sent` acknowledgements arrived, at most
+    /// `timeout`; true if they did.
+    pub async fn settle(&self, expected: u64, sent: u64, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if self.delivered() >= expected && self.acks() >= sent {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     /// Latency of acknowledgements (own echoes), microseconds.

@@ -13,7 +13,7 @@ use palaver_domain::{
     AppId, ChangeKind, Entity, Error, ExternalId, Field, Invalid, MemberChange, Participant, Room, RoomChange,
     RoomDetails, RoomFilter, RoomId, RoomRef, RoomSummary, RoomType, SystemAction, User, UserId, UserRef, time::now_ms,
 };
-use palaver_store::repo::{files, messages, participants, room_list, rooms};
+use palaver_store::repo::{files, participants, room_list, rooms, unread};
 use palaver_store::{DbError, WriteTx};
 
 /// A group-like room to create.
@@ -485,7 +485,7 @@ impl Core {
                 let user = live_user(c, app, &user)?;
                 let mut out = Vec::with_capacity(rooms.len());
                 for room in rooms {
-                    let unread = messages::unread_count(c, room.id, user.id)?;
+                    let unread = unread::in_room(c, room.id, user.id)?;
                     out.push((room, unread));
                 }
                 Ok(out)

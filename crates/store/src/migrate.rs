@@ -13,6 +13,7 @@ const SQLITE: &[(i64, &str)] = &[
     (8, include_str!("../migrations/sqlite/0008_room_views_and_message_marks.sql")),
     (9, include_str!("../migrations/sqlite/0009_profiles_and_reports.sql")),
     (10, include_str!("../migrations/sqlite/0010_scheduled_messages.sql")),
+    (11, include_str!("../migrations/sqlite/0011_history_independent_reads.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -25,6 +26,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (8, include_str!("../migrations/postgres/0008_room_views_and_message_marks.sql")),
     (9, include_str!("../migrations/postgres/0009_profiles_and_reports.sql")),
     (10, include_str!("../migrations/postgres/0010_scheduled_messages.sql")),
+    (11, include_str!("../migrations/postgres/0011_history_independent_reads.sql")),
 ];
 
 /// An arbitrary constant naming the PostgreSQL advisory lock that serialises migrations, so

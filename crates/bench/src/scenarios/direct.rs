@@ -4,7 +4,7 @@
 
 use crate::api::Api;
 use crate::load;
-use crate::report::{Latency, Outcome};
+use crate::report::{CpuMeter, Latency, Outcome};
 use crate::server::Server;
 use crate::traffic::Traffic;
 use serde_json::json;
@@ -72,7 +72,15 @@ pub async fn open_loop(traffic: &Arc<Traffic>, rooms: &[(String, u8)], rate: u64
     total
 }
 
-/// Runs the scenario; `rate` 0 measures the maximum first and then runs at half of it.
+/// How long to wait after the last send for the deliveries still on their way: longer with
+/// several nodes, where an event NATS could not carry is caught up from the log.
+pub fn settle_timeout(server: &Server) -> Duration {
+    Duration::from_secs(if server.addrs.len() > 1 { 10 } else { 2 })
+}
+
+/// Runs the scenario; `rate` 0 measures the maximum first and then runs at half of it. With
+/// several nodes, connection `i` goes to node `i % nodes`, so a pair's users are on different
+/// nodes (with two) and every message crosses nodes.
 pub async fn run(
     server: &Server,
     pairs: usize,
@@ -84,35 +92,45 @@ pub async fn run(
     let api = Api::new(server.addr, server.creds.clone());
     let logins = load::logins(&api, "direct-", pairs * 2, 64).await?;
     let who: Vec<usize> = (0..pairs * 2).collect();
-    let (conns, _) = load::connect_all(&api, server.addr, &logins, &who, sources, 256).await?;
+    let (conns, _) = load::connect_all(&api, |i| server.node(i), &logins, &who, sources, 256).await?;
     let rooms: Vec<(String, u8)> =
         (0..pairs * 2).map(|i| (load::personal(&logins[i].user_id, &logins[i ^ 1].user_id), 1)).collect();
     let traffic = Arc::new(Traffic::start(conns, WINDOW));
 
-    let max_rate = if rate == 0 {
+    let (max_rate, max_cpu) = if rate == 0 {
+        let meter = CpuMeter::start(server);
         let started = Instant::now();
-        closed_loop(&traffic, &rooms, secs).await;
-        tokio::time::sleep(Duration::from_secs(2)).await;
+        let sent = closed_loop(&traffic, &rooms, secs).await;
+        let elapsed = started.elapsed();
+        traffic.settle(sent, sent, settle_timeout(server)).await;
+        let cpu = meter.stop(server, traffic.delivered(), traffic.acks());
+        tokio::time::sleep(Duration::from_millis(500)).await;
         let (delivered, _, _) = traffic.deliveries();
-        (delivered as f64 / started.elapsed().saturating_sub(Duration::from_secs(2)).as_secs_f64()) as u64
+        ((delivered as f64 / elapsed.as_secs_f64()) as u64, cpu)
     } else {
-        rate * 2
+        (rate * 2, None)
     };
     traffic.reset();
     let target = (max_rate / 2).max(1);
+    let meter = CpuMeter::start(server);
     let sent = open_loop(&traffic, &rooms, target, secs).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    traffic.settle(sent, sent, settle_timeout(server)).await;
+    let cpu = meter.stop(server, traffic.delivered(), traffic.acks());
+    // Time for anything delivered twice to arrive too.
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let (delivered, duplicates, latency) = traffic.deliveries();
     let latency = Latency::of(&latency);
     let exactly_once = delivered == sent && duplicates == 0;
     Ok(Outcome {
         scenario: "direct".into(),
         load: json!({"pairs": pairs, "connections": pairs * 2, "window_per_connection": WINDOW, "measured_max_rate_per_s": max_rate,
-                     "open_loop_rate_per_s": target, "seconds": secs, "sources": sources}),
+                     "open_loop_rate_per_s": target, "seconds": secs, "sources": sources, "server": server.describe()}),
         metrics: json!({"max_deliveries_per_s": max_rate, "sent": sent, "delivered": delivered, "duplicates": duplicates,
-                        "achieved_per_s": (delivered as f64 / secs as f64).round(), "latency": latency}),
+                        "achieved_per_s": (delivered as f64 / secs as f64).round(), "latency": latency,
+                        "cpu_open_loop": cpu, "cpu_max_phase": max_cpu}),
         target: "send-to-receive p99 <= 20 ms at half the maximum rate".into(),
         met: enforce.then_some(latency.p99_ms <= 20.0),
         exactly_once: Some(exactly_once),
+        cpu,
     })
 }

@@ -4,7 +4,7 @@
 use super::direct::closed_loop;
 use crate::api::Api;
 use crate::load;
-use crate::report::{Latency, Outcome};
+use crate::report::{CpuMeter, Latency, Outcome};
 use crate::server::Server;
 use crate::traffic::Traffic;
 use futures_util::StreamExt;
@@ -47,12 +47,15 @@ pub async fn run(server: &Server, senders: usize, secs: u64, sources: usize, enf
         rooms.push((load::personal(&logins[i].user_id, &partner), 1u8));
     }
     let who: Vec<usize> = (0..senders).collect();
-    let (conns, _) = load::connect_all(&api, server.addr, &logins, &who, sources, 256).await?;
+    let (conns, _) = load::connect_all(&api, |_| server.addr, &logins, &who, sources, 256).await?;
     let traffic = Arc::new(Traffic::start(conns, 1));
+    let meter = CpuMeter::start(server);
     let started = Instant::now();
     let sent = closed_loop(&traffic, &rooms, secs).await;
     let elapsed = started.elapsed().as_secs_f64();
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    traffic.settle(0, sent, Duration::from_secs(1)).await;
+    let cpu = meter.stop(server, 0, traffic.acks());
+    tokio::time::sleep(Duration::from_millis(200)).await;
     let acks = traffic.ack_latency();
     let per_s = acks.len() as f64 / elapsed;
     let latency = Latency::of(&acks);
@@ -68,10 +71,12 @@ pub async fn run(server: &Server, senders: usize, secs: u64, sources: usize, enf
     Ok(Outcome {
         scenario: "durable".into(),
         load: json!({"senders": senders, "outstanding_per_sender": 1, "seconds": secs, "sources": sources,
-                     "acknowledged": "after the commit and the fdatasync of the write-ahead log"}),
+                     "acknowledged": "after the commit (and on SQLite the fdatasync of the write-ahead log)",
+                     "server": server.describe()}),
         metrics: json!({"sent": sent, "acknowledged": acks.len(), "stored": stored, "acks_per_s": per_s.round(), "ack_latency": latency}),
         target: ">= 10,000 durable sends per second with p99 <= 25 ms".into(),
         met: enforce.then_some(per_s >= 10_000.0 && latency.p99_ms <= 25.0),
         exactly_once: Some(stored == sent && acks.len() == sent),
+        cpu,
     })
 }

@@ -3,6 +3,7 @@
 pub mod direct;
 pub mod durable;
 pub mod fanout;
+pub mod history;
 pub mod idle;
 pub mod mqtt;
 pub mod server_api;

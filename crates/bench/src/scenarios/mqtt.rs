@@ -5,7 +5,7 @@
 use crate::api::Api;
 use crate::load::{self, source};
 use crate::mqtt::Mqtt;
-use crate::report::{Latency, Outcome, histogram};
+use crate::report::{CpuMeter, Latency, Outcome, histogram};
 use crate::server::Server;
 use futures_util::StreamExt;
 use hdrhistogram::Histogram;
@@ -86,6 +86,7 @@ pub async fn idle(server: &Server, connections: usize, sources: usize, enforce: 
         target: "idle MQTT connections at <= 12 KiB server RSS each, like TapTalk WebSockets".into(),
         met: if enforce { per_conn.map(|p| p <= 12.0 * 1024.0) } else { None },
         exactly_once: None,
+        cpu: None,
     })
 }
 
@@ -131,6 +132,7 @@ pub async fn fanout(
             })
         })
         .collect();
+    let meter = CpuMeter::start(server);
     let deadline = Instant::now() + Duration::from_secs(secs);
     let started = Instant::now();
     let senders: Vec<_> = (0..rooms)
@@ -157,7 +159,14 @@ pub async fn fanout(
         sent += s.await.unwrap_or(0);
     }
     let elapsed = started.elapsed().as_secs_f64();
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    let count =
+        || -> u64 { seen.lock().unwrap_or_else(|e| e.into_inner()).per_message.values().map(|n| u64::from(*n)).sum() };
+    let settle = Instant::now() + Duration::from_secs(2);
+    while count() < sent * members as u64 && Instant::now() < settle {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let cpu = meter.stop(server, count(), sent);
+    tokio::time::sleep(Duration::from_millis(500)).await;
     readers.iter().for_each(|r| r.abort());
     let s = seen.lock().unwrap_or_else(|e| e.into_inner());
     let delivered: u64 = s.per_message.values().map(|n| u64::from(*n)).sum();
@@ -173,6 +182,7 @@ pub async fn fanout(
         target: "every member receives every comment once".into(),
         met: enforce.then_some(exactly_once),
         exactly_once: Some(exactly_once),
+        cpu,
     })
 }
 

@@ -2,16 +2,16 @@
 //! `room/get_list_by_user`, each from many concurrent requests.
 
 use crate::api::Api;
-use crate::report::{Latency, Outcome, histogram};
+use crate::report::{Cpu, CpuMeter, Latency, Outcome, histogram};
 use crate::server::Server;
 use futures_util::StreamExt;
-use serde_json::json;
+use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Runs `concurrency` request loops of `call(i)` for `secs`; returns requests per second,
-/// failures and latency.
-async fn hammer<F, Fut>(concurrency: usize, secs: u64, call: F) -> (f64, u64, Latency)
+/// Runs `concurrency` request loops of `call(i)` for `secs`, or until every `i` below `limit`
+/// was called once; returns requests per second, failures and latency.
+pub async fn hammer<F, Fut>(concurrency: usize, secs: u64, limit: Option<u64>, call: F) -> (f64, u64, Latency)
 where
     F: Fn(u64) -> Fut + Clone + Send + 'static,
     Fut: std::future::Future<Output = Result<usize, String>> + Send,
@@ -25,7 +25,7 @@ where
             tokio::spawn(async move {
                 let (mut ok, mut failed, mut i) = (0u64, 0u64, w as u64);
                 let mut local = histogram();
-                while Instant::now() < deadline {
+                while Instant::now() < deadline && limit.is_none_or(|n| i < n) {
                     let t = Instant::now();
                     match call(i).await {
                         Ok(_) => ok += 1,
@@ -73,11 +73,16 @@ async fn read_everything(api: &Api, users: usize) -> Result<(), String> {
 }
 
 /// Runs the scenario: `users` users, each in `2 * neighbours` personal rooms.
-pub async fn run(server: &Server, secs: u64, smoke: bool, enforce: bool) -> Result<Outcome, String> {
+pub async fn run(
+    server: &Server,
+    secs: u64,
+    smoke: bool,
+    concurrency: usize,
+    enforce: bool,
+) -> Result<Outcome, String> {
     let api = Api::new(server.addr, server.creds.clone());
     let users: u64 = if smoke { 20 } else { 200 };
     let neighbours: u64 = if smoke { 2 } else { 5 };
-    let concurrency = if smoke { 8 } else { 64 };
     futures_util::stream::iter(0..users)
         .map(|i| {
             let api = api.clone();
@@ -107,7 +112,10 @@ pub async fn run(server: &Server, secs: u64, smoke: bool, enforce: bool) -> Resu
     };
 
     let send_api = api.clone();
-    let (send_rate, send_failed, send_latency) = hammer(concurrency, secs, move |i| send(send_api.clone(), i)).await;
+    let meter = CpuMeter::start(server);
+    let (send_rate, send_failed, send_latency) =
+        hammer(concurrency, secs, None, move |i| send(send_api.clone(), i)).await;
+    let send_cpu = meter.stop(server, 0, send_latency.count - send_failed);
 
     // Users read their rooms, then every room gets two fresh messages: lists show a few
     // unread each, as they do in use.
@@ -117,7 +125,8 @@ pub async fn run(server: &Server, secs: u64, smoke: bool, enforce: bool) -> Resu
     }
 
     let list_api = api.clone();
-    let (list_rate, list_failed, list_latency) = hammer(concurrency, secs, move |i| {
+    let meter = CpuMeter::start(server);
+    let (list_rate, list_failed, list_latency) = hammer(concurrency, secs, None, move |i| {
         let api = list_api.clone();
         async move {
             api.server_check(
@@ -128,19 +137,34 @@ pub async fn run(server: &Server, secs: u64, smoke: bool, enforce: bool) -> Resu
         }
     })
     .await;
+    let list_cpu = meter.stop(server, 0, 0);
     let sample = api.server("/v1/server/room/get_list_by_user", json!({"xcUserID": "api-0"})).await?;
     let rooms = sample["rooms"].as_array().cloned().unwrap_or_default();
     let unread: u64 = rooms.iter().map(|r| r["unreadCount"].as_u64().unwrap_or(0)).sum();
     Ok(Outcome {
         scenario: "server-api".into(),
         load: json!({"users": users, "rooms_per_user": rooms.len(), "unread_per_user": unread, "concurrent_requests": concurrency,
-                     "seconds_per_call": secs, "messages_before_listing": send_latency.count}),
+                     "seconds_per_call": secs, "messages_before_listing": send_latency.count,
+                     "server": server.describe()}),
         metrics: json!({
-            "send_custom": {"requests_per_s": send_rate.round(), "failed": send_failed, "latency": send_latency},
-            "get_list_by_user": {"requests_per_s": list_rate.round(), "failed": list_failed, "latency": list_latency},
+            "send_custom": {"requests_per_s": send_rate.round(), "failed": send_failed, "latency": send_latency,
+                            "cpu_per_request": per_request(send_cpu.as_ref(), send_latency.count)},
+            "get_list_by_user": {"requests_per_s": list_rate.round(), "failed": list_failed, "latency": list_latency,
+                                 "cpu_per_request": per_request(list_cpu.as_ref(), list_latency.count)},
         }),
         target: "room list >= 20,000 requests/s with p99 <= 10 ms".into(),
         met: enforce.then_some(list_rate >= 20_000.0 && list_latency.p99_ms <= 10.0),
         exactly_once: Some(send_failed == 0 && list_failed == 0),
+        cpu: send_cpu,
     })
+}
+
+/// The server's CPU microseconds per request of a phase of `requests` requests, and on
+/// PostgreSQL on this machine its database's.
+pub fn per_request(cpu: Option<&Cpu>, requests: u64) -> Value {
+    let per = |s: f64| (requests > 0).then(|| (s * 1e6 / requests as f64 * 10.0).round() / 10.0);
+    match cpu {
+        Some(c) => json!({"server_us": per(c.cpu_s), "database_us": c.database_cpu_s.and_then(per)}),
+        None => Value::Null,
+    }
 }

@@ -6,7 +6,7 @@
 
 use super::durable;
 use crate::report::{Latency, Outcome, histogram};
-use crate::server::{APP, Server};
+use crate::server::{APP, Server, Setup};
 use crate::traffic::lock;
 use bytes::Bytes;
 use hdrhistogram::Histogram;
@@ -277,11 +277,19 @@ fn durable_figures(o: &Outcome) -> (f64, u64, bool) {
     (per_s, o.metrics["sent"].as_u64().unwrap_or(0), o.exactly_once != Some(false))
 }
 
-/// Runs the scenario: `bin` is the server to start, `senders` the durable load's connections.
-pub async fn run(bin: &str, senders: usize, secs: u64, sources: usize, enforce: bool) -> Result<Outcome, String> {
+/// Runs the scenario: `bin` is the server to start (with `setup`), `senders` the durable
+/// load's connections.
+pub async fn run(
+    bin: &str,
+    setup: &Setup,
+    senders: usize,
+    secs: u64,
+    sources: usize,
+    enforce: bool,
+) -> Result<Outcome, String> {
     eprintln!("-- durable sends, no webhook endpoint");
     let plain = {
-        let server = Server::spawn(bin, CONFIG)?;
+        let server = Server::spawn(bin, CONFIG, setup)?;
         durable::run(&server, senders, secs, sources, false).await?
     };
     let (plain_per_s, _, plain_once) = durable_figures(&plain);
@@ -289,7 +297,7 @@ pub async fn run(bin: &str, senders: usize, secs: u64, sources: usize, enforce: 
     eprintln!("-- durable sends, an endpoint that hangs and one that answers in {} ms", FAST_ANSWER.as_millis());
     let tally = Arc::new(Mutex::new(Tally::new()));
     let (stuck, quick) = (hanging()?, fast(tally.clone())?);
-    let server = Server::spawn(bin, CONFIG)?;
+    let server = Server::spawn(bin, CONFIG, setup)?;
     add_endpoint(&server, &stuck.url)?;
     add_endpoint(&server, &quick.url)?;
     let hooked = durable::run(&server, senders, secs, sources, false).await?;
@@ -324,5 +332,6 @@ pub async fn run(bin: &str, senders: usize, secs: u64, sources: usize, enforce: 
         target: "sends/s with webhooks >= 90% of without; >= 5,000 deliveries/s to a 1 ms receiver".into(),
         met: enforce.then_some(ratio >= 0.9 && per_s >= 5_000.0),
         exactly_once: Some(plain_once && hooked_once && once),
+        cpu: hooked.cpu,
     })
 }

@@ -9,7 +9,7 @@ use palaver_store::repo::{self, messages};
 /// Most messages [`Core::reply_times`] reads.
 pub const MAX_REPLY_SCAN: i64 = 200_000;
 
-/// Most unread messages `latest_and_unread` returns besides each room's last message.
+/// Most unread messages `latest_and_unread` returns in all, shared fairly between rooms.
 const MAX_UNREAD_LISTED: i64 = 1000;
 
 /// A message of a room's history and the visible message before it (0 for the first).
@@ -257,15 +257,24 @@ impl Core {
             .await
     }
 
-    /// For each room of `user`: its last message, plus every message the user has not read;
-    /// newest first.
+    /// For each room of `user`: its last message, plus the newest messages the user has not
+    /// read; newest first. The SDKs count a room's unread messages from this list, so every
+    /// room's are listed when they are [`MAX_UNREAD_LISTED`] or fewer in all; beyond that each
+    /// room gets an equal share (a room with fewer keeps all of its own, the rest share what
+    /// it leaves). Rooms without unread messages cost one entry of the room list, whatever
+    /// their history.
     pub async fn latest_and_unread(&self, app: AppId, user: UserId) -> Result<Vec<RoomMessage>, Error> {
         self.store()
             .read(move |c| {
                 let list = repo::room_list::for_user(c, user, &Default::default())?;
                 let mut seen = std::collections::HashSet::new();
                 let mut out = Vec::new();
-                for e in list {
+                let mut unread = Vec::new();
+                let shares = fair_shares(&list.iter().map(|e| e.unread).collect::<Vec<_>>(), MAX_UNREAD_LISTED);
+                for (e, share) in list.into_iter().zip(shares) {
+                    if share > 0 {
+                        unread.extend(messages::unread_in_room(c, e.room.id, user, share)?);
+                    }
                     if let (Some(message), Some(sender)) = (e.last_message, e.sender) {
                         seen.insert(message.id);
                         let partner = if e.room.kind == RoomType::Personal {
@@ -276,10 +285,7 @@ impl Core {
                         out.push(RoomMessage { message, room: e.room, sender, partner });
                     }
                 }
-                let unread: Vec<_> = messages::unread_for_user(c, user, MAX_UNREAD_LISTED)?
-                    .into_iter()
-                    .filter(|m| !seen.contains(&m.id))
-                    .collect();
+                unread.retain(|m| !seen.contains(&m.id));
                 out.extend(with_context(c, app, unread)?);
                 // Newest first, as history pages are: the SDKs take a room's next page cursor
                 // from the last (oldest) of its messages here.
@@ -288,6 +294,21 @@ impl Core {
             })
             .await
     }
+}
+
+/// How many of each room's unread messages to list within `budget`: all of them for rooms
+/// with no more than an equal share of what is left, an equal share for the others.
+fn fair_shares(counts: &[i64], budget: i64) -> Vec<i64> {
+    let mut order: Vec<usize> = (0..counts.len()).filter(|&i| counts[i] > 0).collect();
+    order.sort_by_key(|&i| counts[i]);
+    let (mut shares, mut left, mut rooms_left) = (vec![0; counts.len()], budget, order.len() as i64);
+    for i in order {
+        let take = counts[i].min(left / rooms_left.max(1));
+        shares[i] = take;
+        left -= take;
+        rooms_left -= 1;
+    }
+    shares
 }
 
 /// Messages given newest first, each with the visible message before it; `before_oldest` is
@@ -344,4 +365,19 @@ fn older_page(
 ) -> Result<Vec<HistoryEntry>, Error> {
     let extra = if rows.len() as i64 > limit { rows.pop() } else { None };
     entries(c, app, rows, extra.map_or(MessageId(0), |m| m.id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fair_shares;
+
+    #[test]
+    fn unread_listing_is_shared_fairly_between_rooms() {
+        assert_eq!(fair_shares(&[120, 0, 3], 1000), vec![120, 0, 3], "everything when it fits");
+        assert_eq!(fair_shares(&[2000, 2000, 10], 1000), vec![495, 495, 10], "small rooms keep theirs");
+        let many = fair_shares(&[5; 300], 1000);
+        assert!(many.iter().sum::<i64>() <= 1000, "never beyond the budget");
+        assert!(many.iter().all(|&n| (3..=4).contains(&n)), "{many:?}");
+        assert_eq!(fair_shares(&[], 1000), Vec::<i64>::new());
+    }
 }

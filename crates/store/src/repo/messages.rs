@@ -63,11 +63,19 @@ pub fn insert(conn: &mut dyn Conn, m: &Message) -> DbResult<bool> {
         Some(e) => (e.action.code(), e.details_json()),
         None => ("", String::new()),
     };
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "INSERT INTO messages (id, app_id, room_id, sender_id, local_id, type_code, type_name, body, data, extras, \
+             filter_id, is_hidden, quote, reply_to, forward_from, action, target, is_edited, deleted, created, updated, \
+             seq, sender_seq) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, {}) \
+             ON CONFLICT (room_id, local_id) DO NOTHING",
+            super::unread::next_seqs_sql(3, 4, 22)
+        )
+    });
+    let counts = i64::from(!m.is_hidden);
     let inserted = conn.execute(
-        "INSERT INTO messages (id, app_id, room_id, sender_id, local_id, type_code, type_name, body, data, extras, \
-         filter_id, is_hidden, quote, reply_to, forward_from, action, target, is_edited, deleted, created, updated) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) \
-         ON CONFLICT (room_id, local_id) DO NOTHING",
+        &SQL,
         &[
             m.id.0.into(),
             m.app.0.into(),
@@ -90,6 +98,7 @@ pub fn insert(conn: &mut dyn Conn, m: &Message) -> DbResult<bool> {
             m.deleted.into(),
             m.created.into(),
             m.updated.into(),
+            counts.into(),
         ],
     )?;
     Ok(inserted > 0)
@@ -97,6 +106,9 @@ pub fn insert(conn: &mut dyn Conn, m: &Message) -> DbResult<bool> {
 
 /// Writes the mutable parts of a message: content, edit and delete state, times.
 pub fn update(conn: &mut dyn Conn, m: &Message) -> DbResult<()> {
+    if m.deleted != 0 {
+        super::unread::note_deleted(conn, m.id.0)?;
+    }
     conn.execute(
         "UPDATE messages SET body = $1, data = $2, quote = $3, extras = $4, is_edited = $5, deleted = $6, \
          updated = $7 WHERE id = $8",
@@ -355,17 +367,6 @@ pub fn touch_range_from_others(
     Ok(())
 }
 
-/// The number of messages in `room` that `user` has not read: newer than the read pointer,
-/// from someone else, neither hidden nor deleted.
-pub fn unread_count(conn: &mut dyn Conn, room: RoomId, user: UserId) -> DbResult<i64> {
-    conn.query_int(
-        "SELECT COUNT(*) FROM messages m JOIN participants p ON p.room_id = m.room_id AND p.user_id = $2 \
-         WHERE m.room_id = $1 AND m.id > p.last_read_id AND m.id > p.cleared_id AND m.sender_id <> $2 \
-         AND m.is_hidden = 0 AND m.deleted = 0",
-        &[room.0.into(), user.0.into()],
-    )
-}
-
 /// The condition that message `m` is unread by participant row `p` (as [`unread_count`]
 /// counts) and was created within `$from..=$to` (parameters numbered as given).
 fn unread_in_window(from: usize, to: usize) -> String {
@@ -376,8 +377,13 @@ fn unread_in_window(from: usize, to: usize) -> String {
 }
 
 /// Messages `user` has not read in all its rooms, counting those created within
-/// `from..=to` (Unix ms), and in how many rooms they are.
+/// `from..=to` (Unix ms), and in how many rooms they are. A bounded window walks the unread
+/// messages; an unbounded one does not.
 pub fn unread_total(conn: &mut dyn Conn, user: UserId, from: i64, to: i64) -> DbResult<(i64, i64)> {
+    if from <= 0 && to == i64::MAX {
+        // Every message counts: the running counts answer without walking the history.
+        return super::unread::total(conn, user);
+    }
     let found = conn.query_opt(
         &format!(
             "SELECT COUNT(*), COUNT(DISTINCT m.room_id) FROM participants p JOIN messages m ON m.room_id = p.room_id \
@@ -524,19 +530,20 @@ pub fn hide_for(conn: &mut dyn Conn, user: UserId, message: MessageId) -> DbResu
     Ok(n > 0)
 }
 
-/// Messages in the rooms of `user` it has not read (newer than its read pointer, from
-/// others, neither hidden nor deleted), oldest first, at most `limit`.
-pub fn unread_for_user(conn: &mut dyn Conn, user: UserId, limit: i64) -> DbResult<Vec<Message>> {
+/// The newest messages of `room` that `user` has not read (after its read pointer, from
+/// others, neither hidden nor deleted nor hidden for it), newest first, at most `limit`.
+pub fn unread_in_room(conn: &mut dyn Conn, room: RoomId, user: UserId, limit: i64) -> DbResult<Vec<Message>> {
     conn.query(
         concat!(
             "SELECT ",
             message_cols!(),
-            " FROM messages m JOIN participants p ON p.room_id = m.room_id AND p.user_id = $1 \
-             WHERE m.id > p.last_read_id AND m.id > p.cleared_id AND m.sender_id <> $1 AND m.is_hidden = 0 \
-             AND m.deleted = 0 AND NOT EXISTS (SELECT 1 FROM message_hides h WHERE h.user_id = $1 AND h.message_id = m.id) \
-             ORDER BY m.id LIMIT $2"
+            " FROM messages m JOIN participants p ON p.room_id = m.room_id AND p.user_id = $2 \
+             WHERE m.room_id = $1 AND m.id > p.last_read_id AND m.id > p.cleared_id AND m.sender_id <> $2 \
+             AND m.is_hidden = 0 AND m.deleted = 0 \
+             AND NOT EXISTS (SELECT 1 FROM message_hides h WHERE h.user_id = $2 AND h.message_id = m.id) \
+             ORDER BY m.id DESC LIMIT $3"
         ),
-        &[user.0.into(), limit.into()],
+        &[room.0.into(), user.0.into(), limit.into()],
         one,
     )
 }

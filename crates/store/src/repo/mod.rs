@@ -18,6 +18,7 @@ pub mod rooms;
 pub mod scheduled;
 pub mod sessions;
 pub mod settings;
+pub mod unread;
 pub mod user_photos;
 pub mod users;
 pub mod webhooks;

@@ -1,5 +1,6 @@
 //! A user's room list in one query: each room with its last visible message, that message's
-//! sender, the partner of a personal room and the user's unread count.
+//! sender, the partner of a personal room and the user's unread count (from the running
+//! counts of [`unread`](super::unread), so the list costs the same whatever the history).
 
 use super::{messages, rooms, users};
 use crate::db::{Conn, DbError, DbResult, Dialect, Value, in_ints, in_texts, json_ints, json_list};
@@ -63,8 +64,7 @@ pub fn for_user(conn: &mut dyn Conn, user: UserId, filter: &RoomFilter) -> DbRes
     let conditions = lists.conditions(conn.dialect(), 2, &mut params);
     let sql = format!(
         "SELECT {room}, \
-           (SELECT COUNT(*) FROM messages u WHERE u.room_id = p.room_id AND u.id > p.last_read_id \
-             AND u.id > p.cleared_id AND u.sender_id <> p.user_id AND u.is_hidden = 0 AND u.deleted = 0), \
+{unread}, \
            {msg}, {sender}, {partner} \
          {FROM} \
          LEFT JOIN messages m ON m.id = (SELECT x.id FROM messages x WHERE x.room_id = p.room_id \
@@ -77,6 +77,7 @@ pub fn for_user(conn: &mut dyn Conn, user: UserId, filter: &RoomFilter) -> DbRes
          ORDER BY COALESCE(m.id, 0) DESC, r.id DESC{page}",
         page = page_clause(filter.limit, filter.offset),
         room = room_cols!("r"),
+        unread = super::unread::count_sql("p"),
         msg = message_cols!(),
         sender = user_cols!("su"),
         partner = user_cols!("pu"),

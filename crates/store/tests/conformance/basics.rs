@@ -4,7 +4,7 @@ use crate::{Db, group, new_app, new_group, new_user, on_every_backend, open, pos
 use palaver_domain::{Event, RoomRef, User, UserId, UserProfile};
 use palaver_store::repo::participants;
 use palaver_store::repo::sessions::{SessionTokens, TicketState};
-use palaver_store::repo::{contacts, messages, room_list, rooms, sessions, users};
+use palaver_store::repo::{contacts, messages, room_list, rooms, sessions, unread, users};
 use palaver_store::{Backend, DbError, Store, StoreOptions, Value};
 use std::sync::Arc;
 
@@ -183,7 +183,7 @@ async fn pointers_only_move_forward_and_unread_counts_follow_them(db: Db) {
         let m1 = post(&db.store, app, room.id, a.id, "l1").await;
         let m2 = post(&db.store, app, room.id, a.id, "l2").await;
         post(&db.store, app, room.id, b.id, "l3").await;
-        let unread = db.store.read(move |c| messages::unread_count(c, room.id, b.id)).await.unwrap();
+        let unread = db.store.read(move |c| unread::in_room(c, room.id, b.id)).await.unwrap();
         assert_eq!(unread, 2, "{}: own messages do not count", db.name);
         let (before, after) = db
             .store

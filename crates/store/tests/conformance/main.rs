@@ -5,6 +5,7 @@
 mod basics;
 mod change_log;
 mod migration;
+mod unread;
 mod webhooks;
 
 use palaver_domain::{

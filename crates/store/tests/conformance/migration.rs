@@ -4,7 +4,7 @@
 use crate::random_name;
 use palaver_domain::{AppId, MessageId, SystemAction, UserBrief, UserId};
 use palaver_store::repo::changes as log;
-use palaver_store::repo::{apps, messages, sessions, users};
+use palaver_store::repo::{apps, messages, sessions, unread, users};
 use palaver_store::{Backend, DbError};
 
 /// Rows as schema 1 stored them: an app with its three keys, three users, a group with an old
@@ -104,6 +104,14 @@ async fn upgrade(backend: Backend, name: &'static str) {
         vec![(10, "message.created"), (11, "message.created"), (12, "message.created"), (14, "message.edited")],
         "{name}: recent messages and their edits, in the log"
     );
+    let counts = store
+        .read(|c| {
+            let room = palaver_domain::RoomId(1);
+            Ok::<_, DbError>((unread::in_room(c, room, UserId(2))?, unread::in_room(c, room, UserId(1))?))
+        })
+        .await
+        .unwrap();
+    assert_eq!(counts, (4, 1), "{name}: the running counts of old messages are filled in");
     let cursor = store.read(move |c| sessions::device_cursor(c, UserId(2), "phone")).await.unwrap();
     assert_eq!(cursor, Some(13), "{name}: device cursors keep their place");
     tokio::task::spawn_blocking(move || store.close()).await.unwrap();

@@ -154,7 +154,7 @@ pub(crate) fn insert_message(
     // Within a room `created` strictly increases (a message that would share its predecessor's
     // millisecond takes the next one), so paging by `created` never skips or repeats one.
     let newest = messages::newest(tx.conn(), room.id)?;
-    let created = now_ms().max(newest.map_or(0, |(_, at, _)| at + 1));
+    let created = now_ms().max(newest.map_or(0, |n| n.created + 1));
     let message = Message {
         id: MessageId(id),
         app: room.app,
@@ -165,7 +165,7 @@ pub(crate) fn insert_message(
         updated: created,
         ..content
     };
-    if !messages::insert(tx.conn(), &message)? {
+    if !messages::insert(tx.conn(), &message, newest.as_ref())? {
         let existing = messages::by_local_id(tx.conn(), room.id, &message.local_id)?
             .ok_or_else(|| Error::internal("a message with this client id vanished"))?;
         let sender = if existing.sender == sender.id {
@@ -179,7 +179,7 @@ pub(crate) fn insert_message(
     // (usually the room's newest message, read above).
     let previous = match newest {
         _ if message.is_hidden => MessageId(0),
-        Some((newest, _, true)) => newest,
+        Some(n) if n.visible => n.id,
         Some(_) => MessageId(messages::previous_visible_id(tx.conn(), room.id, message.id)?),
         None => MessageId(0),
     };

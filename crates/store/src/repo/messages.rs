@@ -57,8 +57,10 @@ fn one(r: &dyn Row) -> DbResult<Message> {
 }
 
 /// Inserts a message with its id already taken from the sequence; returns false (and
-/// inserts nothing) if its room already holds a message with its client id.
-pub fn insert(conn: &mut dyn Conn, m: &Message) -> DbResult<bool> {
+/// inserts nothing) if its room already holds a message with its client id. `after` is the
+/// room's newest message before it ([`newest`], which the caller reads anyway), from which its
+/// running count follows.
+pub fn insert(conn: &mut dyn Conn, m: &Message, after: Option<&Newest>) -> DbResult<bool> {
     let (action, details) = match &m.system {
         Some(e) => (e.action.code(), e.details_json()),
         None => ("", String::new()),
@@ -70,7 +72,7 @@ pub fn insert(conn: &mut dyn Conn, m: &Message) -> DbResult<bool> {
              seq, sender_seq) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, {}) \
              ON CONFLICT (room_id, local_id) DO NOTHING",
-            super::unread::next_seqs_sql(3, 4, 22)
+            super::unread::next_seqs_sql(3, 4, 22, 23)
         )
     });
     let counts = i64::from(!m.is_hidden);
@@ -98,6 +100,7 @@ pub fn insert(conn: &mut dyn Conn, m: &Message) -> DbResult<bool> {
             m.deleted.into(),
             m.created.into(),
             m.updated.into(),
+            (after.map_or(0, |n| n.seq) + counts).into(),
             counts.into(),
         ],
     )?;
@@ -291,13 +294,33 @@ pub fn latest_id_for_user(conn: &mut dyn Conn, user: UserId) -> DbResult<i64> {
     .map(|v| v.flatten().unwrap_or(0))
 }
 
-/// The newest message of `room`: its id, when it was created (Unix ms) and whether it is
-/// visible (neither hidden nor deleted); `None` for an empty room.
-pub fn newest(conn: &mut dyn Conn, room: RoomId) -> DbResult<Option<(MessageId, i64, bool)>> {
+/// What a new message of a room follows: the room's newest message.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Newest {
+    /// Its id.
+    pub id: MessageId,
+    /// When it was created (Unix ms).
+    pub created: i64,
+    /// Whether it is visible (neither hidden nor deleted).
+    pub visible: bool,
+    /// The room's running count of messages that are not hidden, up to it (see
+    /// [`unread`](super::unread)).
+    pub seq: i64,
+}
+
+/// The newest message of `room`, `None` for an empty room.
+pub fn newest(conn: &mut dyn Conn, room: RoomId) -> DbResult<Option<Newest>> {
     conn.query_opt(
-        "SELECT id, created, is_hidden, deleted FROM messages WHERE room_id = $1 ORDER BY id DESC LIMIT 1",
+        "SELECT id, created, is_hidden, deleted, seq FROM messages WHERE room_id = $1 ORDER BY id DESC LIMIT 1",
         &[room.0.into()],
-        |r| Ok((MessageId(r.int(0)?), r.int(1)?, r.int(2)? == 0 && r.int(3)? == 0)),
+        |r| {
+            Ok(Newest {
+                id: MessageId(r.int(0)?),
+                created: r.int(1)?,
+                visible: r.int(2)? == 0 && r.int(3)? == 0,
+                seq: r.int(4)?,
+            })
+        },
     )
 }
 

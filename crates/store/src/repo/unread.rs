@@ -42,11 +42,11 @@ pub(crate) fn count_sql(p: &str) -> String {
 }
 
 /// The SQL values a new message's running counts take, given the parameter numbers of its
-/// room, its sender and whether it counts (1 when not hidden, else 0).
-pub(crate) fn next_seqs_sql(room: usize, sender: usize, counts: usize) -> String {
+/// room and sender, of its `seq` (the room's newest plus what it counts) and of whether it counts (1
+/// when not hidden, else 0).
+pub(crate) fn next_seqs_sql(room: usize, sender: usize, seq: usize, counts: usize) -> String {
     format!(
-        "COALESCE((SELECT s.seq FROM messages s WHERE s.room_id = ${room} ORDER BY s.id DESC LIMIT 1), 0) + ${counts}, \
-         COALESCE((SELECT s.sender_seq FROM messages s WHERE s.room_id = ${room} AND s.sender_id = ${sender} \
+        "${seq}, COALESCE((SELECT s.sender_seq FROM messages s WHERE s.room_id = ${room} AND s.sender_id = ${sender} \
            ORDER BY s.id DESC LIMIT 1), 0) + ${counts}"
     )
 }

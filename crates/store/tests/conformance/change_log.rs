@@ -49,7 +49,8 @@ async fn changes_read_back_after_an_id_for_a_node_an_app_and_a_user(db: Db) {
             .write(move |tx| {
                 let id = tx.next_seq()?;
                 let m = text(id, app, room.id, sender.id, "m1");
-                messages::insert(tx.conn(), &m)?;
+                let after = messages::newest(tx.conn(), m.room)?;
+                messages::insert(tx.conn(), &m, after.as_ref())?;
                 let item = RoomMessage { message: m, room, sender, partner: None };
                 let kind =
                     ChangeKind::MessageCreated { item, via: Via::Client, previous: MessageId(0), scheduled: false };

@@ -173,7 +173,8 @@ pub(crate) async fn post(store: &Store, app: AppId, room: RoomId, sender: UserId
         .write(move |tx| {
             let seq = tx.next_seq()?;
             let m = text(seq, app, room, sender, &local);
-            messages::insert(tx.conn(), &m).map(|_| m.id)
+            let after = messages::newest(tx.conn(), room)?;
+            messages::insert(tx.conn(), &m, after.as_ref()).map(|_| m.id)
         })
         .await
         .unwrap()

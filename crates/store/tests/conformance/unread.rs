@@ -95,7 +95,8 @@ async fn unread_counts_follow_their_definition_through_random_histories(db: Db) 
                     0..=44 => {
                         let id = tx.next_seq()?;
                         let m = Message { is_hidden: hidden, ..text(id, app, room, user, &format!("l{id}")) };
-                        messages::insert(tx.conn(), &m)?;
+                        let after = messages::newest(tx.conn(), room)?;
+                        messages::insert(tx.conn(), &m, after.as_ref())?;
                         return Ok(Some(m));
                     }
                     45..=54 if some_id > 0 => {

@@ -4,11 +4,11 @@
 //! stored as SHA-256 hashes.
 
 use crate::{Core, secrets};
-use palaver_domain::{AppId, Entity, Error, Field, Invalid, time::now_ms};
-use palaver_store::repo::apps::{self, KeyRecord};
+use palaver_domain::{AppId, Denied, Error, Field, Invalid, time::now_ms};
+use palaver_store::repo::apps::{self, KeyRecord, KeyState};
 use palaver_store::{DbError, Store};
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::net::IpAddr;
 use std::sync::RwLock;
@@ -98,6 +98,8 @@ pub struct AppSummary {
     pub created: i64,
     /// Its keys' kinds and public ids.
     pub keys: Vec<(String, String)>,
+    /// When it was disabled, Unix ms; 0 when enabled.
+    pub disabled: i64,
 }
 
 /// The outcome of checking a key.
@@ -111,6 +113,8 @@ pub enum KeyCheck {
     WrongSecret,
     /// The id is a key of another kind (an app key sent as a server key, say).
     WrongKind,
+    /// The key is right but its app is disabled.
+    Disabled,
     /// The caller's address failed too often lately; it may retry after this many seconds.
     Limited {
         /// Seconds until the address may try again.
@@ -118,55 +122,115 @@ pub enum KeyCheck {
     },
 }
 
-/// Key ids to their kind, app and secret hash, reloaded from the store when an unknown id
-/// shows up (an app created by another process or node).
+/// A key as authentication sees it.
+#[derive(Clone, Debug)]
+struct KeyEntry {
+    kind: String,
+    app: AppId,
+    hash: String,
+    /// Secrets of before its last rotations and until when (Unix ms) they are accepted.
+    previous: Vec<(String, i64)>,
+}
+
+impl KeyEntry {
+    /// Whether `secret` is the key's secret, or a previous one still in its grace period.
+    fn accepts(&self, secret: &str, now: i64) -> bool {
+        secrets::verify(secret, &self.hash)
+            || self.previous.iter().any(|(hash, expires)| *expires > now && secrets::verify(secret, hash))
+    }
+}
+
+#[derive(Default)]
+struct KeyMap {
+    keys: HashMap<String, KeyEntry>,
+    /// Apps disabled or deleted.
+    closed: HashSet<AppId>,
+}
+
+/// Key ids to their kind, app, secret hash and previous secrets, and the apps that are closed
+/// (disabled or deleted). Reloaded from the store when an unknown id shows up (an app created
+/// by another process or node), when a secret does not match (a rotation made elsewhere: the
+/// key id stays), and every few seconds while requests come (an app disabled elsewhere).
 pub(crate) struct AppRegistry {
-    keys: RwLock<HashMap<String, (String, AppId, String)>>,
+    keys: RwLock<KeyMap>,
     last_reload: tokio::sync::Mutex<Instant>,
 }
 
-/// Least time between two reloads caused by unknown key ids.
+/// Least time between two reloads caused by unknown key ids or wrong secrets.
 const RELOAD_INTERVAL: Duration = Duration::from_millis(200);
+/// Age after which the next authentication reloads the keys (whoever changed them).
+const REFRESH_EVERY: Duration = Duration::from_secs(3);
 
 impl AppRegistry {
-    pub(crate) fn new(keys: Vec<KeyRecord>) -> Self {
-        let registry = Self {
-            keys: RwLock::new(HashMap::new()),
-            last_reload: tokio::sync::Mutex::new(Instant::now() - RELOAD_INTERVAL),
-        };
-        registry.replace(keys);
+    pub(crate) fn new(state: KeyState) -> Self {
+        // As if reloaded just long enough ago that a first unknown id or wrong secret reloads.
+        let last = Instant::now().checked_sub(RELOAD_INTERVAL).unwrap_or_else(Instant::now);
+        let registry = Self { keys: RwLock::new(KeyMap::default()), last_reload: tokio::sync::Mutex::new(last) };
+        registry.replace(state);
         registry
     }
 
-    fn replace(&self, keys: Vec<KeyRecord>) {
-        let map = keys.into_iter().map(|k| (k.key_id, (k.kind, k.app, k.secret_hash))).collect();
-        *self.keys.write().unwrap_or_else(|p| p.into_inner()) = map;
+    fn replace(&self, state: KeyState) {
+        let mut previous: HashMap<String, Vec<(String, i64)>> = HashMap::new();
+        for p in state.previous {
+            previous.entry(p.key_id).or_default().push((p.secret_hash, p.expires));
+        }
+        let keys = state
+            .keys
+            .into_iter()
+            .map(|k| {
+                let previous = previous.remove(&k.key_id).unwrap_or_default();
+                (k.key_id, KeyEntry { kind: k.kind, app: k.app, hash: k.secret_hash, previous })
+            })
+            .collect();
+        let closed = state.closed.into_iter().collect();
+        *self.keys.write().unwrap_or_else(|p| p.into_inner()) = KeyMap { keys, closed };
     }
 
-    fn lookup(&self, id: &str) -> Option<(String, AppId, String)> {
-        self.keys.read().unwrap_or_else(|p| p.into_inner()).get(id).cloned()
+    fn lookup(&self, id: &str) -> Option<KeyEntry> {
+        self.keys.read().unwrap_or_else(|p| p.into_inner()).keys.get(id).cloned()
     }
 
-    async fn find(&self, store: &Store, id: &str) -> Option<(String, AppId, String)> {
-        if let Some(found) = self.lookup(id) {
-            return Some(found);
-        }
-        let mut last = self.last_reload.lock().await;
-        if let Some(found) = self.lookup(id) {
-            return Some(found);
-        }
-        if last.elapsed() < RELOAD_INTERVAL {
-            return None;
-        }
-        *last = Instant::now();
-        match store.read(|c| apps::keys(c)).await {
-            Ok(keys) => self.replace(keys),
+    fn is_closed(&self, app: AppId) -> bool {
+        self.keys.read().unwrap_or_else(|p| p.into_inner()).closed.contains(&app)
+    }
+
+    async fn reload(&self, store: &Store) {
+        match store.read(|c| apps::key_state(c, now_ms())).await {
+            Ok(state) => self.replace(state),
             Err(e) => {
                 let e: DbError = e;
                 tracing::error!(error = %e, "reloading app keys");
             }
         }
+    }
+
+    /// Reloads if the keys are older than [`REFRESH_EVERY`], unless another caller is
+    /// reloading already.
+    async fn refresh_if_stale(&self, store: &Store) {
+        let Ok(mut last) = self.last_reload.try_lock() else { return };
+        if last.elapsed() >= REFRESH_EVERY {
+            *last = Instant::now();
+            self.reload(store).await;
+        }
+    }
+
+    /// Reloads (at most every [`RELOAD_INTERVAL`]) and looks `id` up again.
+    async fn find_again(&self, store: &Store, id: &str) -> Option<KeyEntry> {
+        let mut last = self.last_reload.lock().await;
+        if last.elapsed() >= RELOAD_INTERVAL {
+            *last = Instant::now();
+            self.reload(store).await;
+        }
         self.lookup(id)
+    }
+
+    async fn find(&self, store: &Store, id: &str) -> Option<KeyEntry> {
+        if self.lookup(id).is_some() {
+            self.refresh_if_stale(store).await;
+            return self.lookup(id);
+        }
+        self.find_again(store, id).await
     }
 }
 
@@ -228,29 +292,11 @@ impl Core {
         Ok(CreatedApp { app_id: id.0, name: name.to_string(), keys })
     }
 
-    /// Gives the app named `app_name` a new secret for its key of `kind` (the key id stays);
-    /// the old secret stops working on this node at once and on running servers within a
-    /// minute (they reload the keys).
-    pub async fn rotate_key(&self, app_name: &str, kind: KeyKind) -> Result<IssuedKey, Error> {
-        let secret = secrets::random_token(kind.secret_chars);
-        let (hash, kept) = (secrets::hash(&secret), if kind.signs { secret.clone() } else { String::new() });
-        let (name, kind_name) = (app_name.to_string(), kind.name);
-        let id = self
-            .store()
-            .write(move |tx| {
-                let (_, key_id) = apps::key_of_app(tx.conn(), &name, kind_name)?.ok_or(Error::NotFound(Entity::App))?;
-                apps::set_key_secret(tx.conn(), &key_id, &hash, &kept, now_ms())?;
-                Ok::<_, Error>(key_id)
-            })
-            .await?;
-        self.reload_apps().await?;
-        Ok(IssuedKey { kind: kind.name, id, secret })
-    }
-
-    /// The secret of a key of `kind` that signs tokens, to check a signature with.
-    pub async fn signing_secret(&self, kind: &str, key_id: &str) -> Result<Option<String>, Error> {
+    /// The secrets of a key of `kind` that signs tokens, to check a signature with: the
+    /// current one first, then previous ones still in their grace period.
+    pub async fn signing_secrets(&self, kind: &str, key_id: &str) -> Result<Vec<String>, Error> {
         let (kind, key_id) = (kind.to_string(), key_id.to_string());
-        Ok(self.store().read(move |c| apps::signing_secret(c, &kind, &key_id)).await?)
+        Ok(self.store().read(move |c| apps::signing_secrets(c, &kind, &key_id, now_ms())).await?)
     }
 
     /// Every app with its key ids, without secrets.
@@ -263,6 +309,7 @@ impl Core {
                 name: a.name,
                 created: a.created,
                 keys: keys.iter().filter(|k| k.app == a.id).map(|k| (k.kind.clone(), k.key_id.clone())).collect(),
+                disabled: a.disabled,
             })
             .collect())
     }
@@ -281,8 +328,8 @@ impl Core {
     }
 
     pub(crate) async fn reload_apps(&self) -> Result<(), Error> {
-        let keys = self.store().read(|c| apps::keys(c)).await.map_err(Error::from)?;
-        self.inner.apps.replace(keys);
+        let state = self.store().read(|c| apps::key_state(c, now_ms())).await.map_err(Error::from)?;
+        self.inner.apps.replace(state);
         Ok(())
     }
 
@@ -291,11 +338,18 @@ impl Core {
         if let Err(Error::RateLimited { retry_after_secs }) = self.may_authenticate(from) {
             return KeyCheck::Limited { retry_after_secs };
         }
-        let check = match self.inner.apps.find(self.store(), id).await {
+        let now = now_ms();
+        let mut found = self.inner.apps.find(self.store(), id).await;
+        if found.as_ref().is_some_and(|k| k.kind == kind && !k.accepts(secret, now)) {
+            // Rotated by another process or node? The key id stays, so look again once.
+            found = self.inner.apps.find_again(self.store(), id).await;
+        }
+        let check = match found {
             None => KeyCheck::Unknown,
-            Some((k, _, _)) if k != kind => KeyCheck::WrongKind,
-            Some((_, app, hash)) if secrets::verify(secret, &hash) => KeyCheck::Valid(app),
-            Some(_) => KeyCheck::WrongSecret,
+            Some(k) if k.kind != kind => KeyCheck::WrongKind,
+            Some(k) if !k.accepts(secret, now) => KeyCheck::WrongSecret,
+            Some(k) if self.inner.apps.is_closed(k.app) => KeyCheck::Disabled,
+            Some(k) => KeyCheck::Valid(k.app),
         };
         self.count_key_failure(from, &check);
         check
@@ -304,6 +358,12 @@ impl Core {
     /// The app a key id of the given kind names, without checking a secret (for clients that
     /// send only the public id).
     pub async fn app_of_key(&self, kind: &str, id: &str) -> Option<AppId> {
-        self.inner.apps.find(self.store(), id).await.filter(|(k, _, _)| k == kind).map(|(_, app, _)| app)
+        self.inner.apps.find(self.store(), id).await.filter(|k| k.kind == kind).map(|k| k.app)
+    }
+
+    /// Refuses the calls of a disabled (or deleted) app: `Forbidden(AppDisabled)`.
+    pub async fn app_open(&self, app: AppId) -> Result<(), Error> {
+        self.inner.apps.refresh_if_stale(self.store()).await;
+        if self.inner.apps.is_closed(app) { Err(Error::Forbidden(Denied::AppDisabled)) } else { Ok(()) }
     }
 }

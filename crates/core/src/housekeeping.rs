@@ -1,7 +1,7 @@
 //! Housekeeping: what the server deletes by itself, in small batches so that it never holds up
 //! other writes: changes past their retention, expired auth tickets and login nonces, and
-//! sessions that can no longer be used (revoked, or past their refresh token's lifetime); and
-//! rate limit buckets that have refilled.
+//! sessions that can no longer be used (revoked, or past their refresh token's lifetime), and
+//! apps' previous secrets past their grace period; and rate limit buckets that have refilled.
 
 use crate::Core;
 use palaver_domain::Error;
@@ -49,9 +49,11 @@ impl Core {
             if let Err(e) = self.reload_rate_limits().await {
                 tracing::warn!(error = %e, "reading the apps' rate limits");
             }
-            // Keys rotated by `palaver app rotate` stop working here within a minute.
-            if let Err(e) = self.reload_apps().await {
-                tracing::warn!(error = %e, "reading the apps' keys");
+            // Previous secrets past their grace period (authentication ignores them already).
+            match self.purge_previous_secrets().await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(secrets = n, "purged expired previous secrets"),
+                Err(e) => tracing::warn!(error = %e, "purging expired previous secrets"),
             }
             match self.purge_changes().await {
                 Ok(0) => {}

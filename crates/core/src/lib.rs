@@ -7,6 +7,7 @@
 //! live connections after the commit. Faces translate their wire into these requests and the
 //! results (and `palaver_domain::Error`) back into their own envelopes.
 
+mod app_admin;
 pub mod apps;
 mod changes;
 mod contacts;
@@ -32,6 +33,7 @@ mod sessions;
 mod users;
 pub mod webhooks;
 
+pub use app_admin::AppDetails;
 pub use apps::{AppSummary, CreatedApp, IssuedKey, KeyCheck, KeyField, KeyIdStyle, KeyKind};
 pub use contacts::ContactChange;
 pub use devices::PushToken;
@@ -175,6 +177,8 @@ struct CoreInner {
     closed: Mutex<bool>,
     /// Wakes the scheduled-message loop when an item is added or moved.
     scheduled: tokio::sync::Notify,
+    /// Messages posted (`palaver_messages_sent_total`), a handle taken once.
+    messages_sent: metrics::Counter,
 }
 
 impl Core {
@@ -187,7 +191,10 @@ impl Core {
             .await
             .map_err(Error::internal)?
             .map_err(Error::from)?;
-        let keys = store.read(|c| palaver_store::repo::apps::keys(c)).await.map_err(Error::from)?;
+        let keys = store
+            .read(|c| palaver_store::repo::apps::key_state(c, palaver_domain::time::now_ms()))
+            .await
+            .map_err(Error::from)?;
         router.start_from(store.read(|c| palaver_store::repo::current_seq(c)).await.map_err(Error::from)?);
         let hub = Arc::new(Hub::new());
         let tasks = Tasks::default();
@@ -218,6 +225,7 @@ impl Core {
             cluster_link: cluster.as_ref().map(Cluster::link),
             closed: Mutex::new(false),
             scheduled: tokio::sync::Notify::new(),
+            messages_sent: metrics::counter!("palaver_messages_sent_total"),
         };
         let core = Core { inner: Arc::new(inner) };
         core.sweep_incoming();

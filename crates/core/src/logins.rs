@@ -88,14 +88,18 @@ impl Core {
     pub async fn user_by_token(&self, app: Option<AppId>, token: &str, from: Option<IpAddr>) -> Result<User, Error> {
         self.may_authenticate(from)?;
         let token = token.to_string();
-        self.store()
+        let user = self
+            .store()
             .read(move |c| {
                 users::by_token(c, &token)?
                     .filter(|u| !u.is_deleted() && app.is_none_or(|a| a == u.app))
                     .ok_or(Error::Unauthorized(AuthError::Invalid))
             })
             .await
-            .inspect_err(|e| self.count_failure(from, e))
+            .inspect_err(|e| self.count_failure(from, e))?;
+        // A disabled app's tokens open nothing (its MQTT token topics included).
+        self.app_open(user.app).await?;
+        Ok(user)
     }
 
     /// A new single-use login nonce of `app` and when it expires (Unix ms): the first step of

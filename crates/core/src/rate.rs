@@ -274,7 +274,7 @@ impl Core {
 
     /// Counts a failed key check against its address.
     pub(crate) fn count_key_failure(&self, from: Option<IpAddr>, check: &KeyCheck) {
-        if let (Some(ip), false) = (from, matches!(check, KeyCheck::Valid(_))) {
+        if let (Some(ip), false) = (from, matches!(check, KeyCheck::Valid(_) | KeyCheck::Disabled)) {
             self.rates().failed_authentication(ip);
         }
     }

@@ -165,6 +165,8 @@ pub enum Denied {
     EditOthers,
     /// Only a message's sender may delete it for everyone.
     DeleteOthers,
+    /// The app is disabled (or deleted) by its operator.
+    AppDisabled,
 }
 
 impl fmt::Display for Denied {
@@ -179,6 +181,7 @@ impl fmt::Display for Denied {
             Denied::PersonalRoomLeave => "A personal room cannot be left",
             Denied::EditOthers => "Only the sender can edit a message",
             Denied::DeleteOthers => "Only the sender can delete a message for everyone",
+            Denied::AppDisabled => "This app is disabled",
         })
     }
 }

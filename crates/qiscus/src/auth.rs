@@ -57,6 +57,9 @@ impl FromRequestParts<Qiscus> for QiscusApp {
                 Ok(QiscusApp { app, app_code })
             }
             KeyCheck::Limited { retry_after_secs } => Err(ApiError::refusal(Refusal::RateLimited { retry_after_secs })),
+            KeyCheck::Disabled => {
+                Err(ApiError::from(palaver_domain::Error::Forbidden(palaver_domain::Denied::AppDisabled)))
+            }
             _ => Err(ApiError::unauthorized("Invalid QISCUS-SDK-APP-ID or QISCUS-SDK-SECRET")),
         }
     }

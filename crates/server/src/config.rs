@@ -1,10 +1,10 @@
 //! Settings, layered: defaults, then a TOML file, then `PALAVER_*` environment variables,
-//! then command-line flags.
+//! then command-line flags (merged by [`layers`](crate::layers)).
 
 use clap::Args;
 use palaver_core::{CoreConfig, RateLimits, RateOverrides};
 use palaver_store::{Backend, Durability, StoreOptions};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -28,6 +28,10 @@ pub struct DbArgs {
     /// (default: `secret.key` in the data dir, made on first use).
     #[arg(long, env = "PALAVER_SECRET_KEY", hide_env_values = true)]
     pub secret_key: Option<String>,
+    /// Any setting of the config file, `KEY=VALUE` (repeatable; beats the file and the
+    /// environment): `--set max_connections=20000 --set rate_limits.sends_per_minute=600`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
 }
 
 /// Options of `palaver serve`.
@@ -46,6 +50,10 @@ pub struct ServeArgs {
     /// or `off`. Default `127.0.0.1:1885`. MQTT over WebSocket is served at `/mqtt` anyway.
     #[arg(long, env = "PALAVER_MQTT_LISTEN")]
     pub mqtt_listen: Option<String>,
+    /// Address of the Prometheus metrics listener (`/metrics`), or `off` (the default): keep
+    /// it on a private address, metrics are not for the internet.
+    #[arg(long, env = "PALAVER_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
     /// NATS URL joining several nodes that share one PostgreSQL database.
     #[arg(long, env = "PALAVER_NATS_URL")]
     pub nats_url: Option<String>,
@@ -58,12 +66,13 @@ pub struct ServeArgs {
     pub db: DbArgs,
 }
 
-/// The TOML file's keys; all optional.
-#[derive(Deserialize, Debug, Default)]
+/// The TOML file's keys; all optional. Each is also read from `PALAVER_<KEY>` and `--set`.
+#[derive(Deserialize, Serialize, Debug, Default)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
     listen: Option<String>,
     mqtt_listen: Option<String>,
+    metrics_listen: Option<String>,
     data_dir: Option<PathBuf>,
     database_url: Option<String>,
     tls_cert: Option<PathBuf>,
@@ -137,6 +146,8 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// Where the MQTT listener listens; `None`: no MQTT listener.
     pub mqtt_listen: Option<SocketAddr>,
+    /// Where `/metrics` is served; `None` (the default): no metrics listener.
+    pub metrics_listen: Option<SocketAddr>,
     /// Data directory.
     pub data_dir: PathBuf,
     /// Database.
@@ -172,18 +183,15 @@ fn public_url(url: &str) -> Result<String, String> {
     }
 }
 
-fn read_file(path: Option<&Path>) -> Result<FileConfig, String> {
-    let Some(path) = path else {
-        return Ok(FileConfig::default());
-    };
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    toml::from_str(&text).map_err(|e| format!("invalid config {}: {e}", path.display()))
+/// The file at `path`, the environment and `--set` flags, merged.
+pub fn read_file(path: Option<&Path>, sets: &[String]) -> Result<FileConfig, String> {
+    crate::layers::read(path, sets)
 }
 
 /// The `log_format` a config file sets; `None` without a file, when it does not say, or when
 /// it cannot be read (serving then reports why).
 pub fn file_log_format(path: Option<&Path>) -> Option<LogFormat> {
-    read_file(path).ok()?.log_format
+    read_file(path, &[]).ok()?.log_format
 }
 
 /// The core settings every command shares: the data directory, the sealing key and how
@@ -195,13 +203,7 @@ pub fn core_config(db: &DbArgs, data_dir: &std::path::Path, file: &FileConfig) -
         ..CoreConfig::default()
     };
     let w = &mut core.webhooks;
-    let env_private = std::env::var("PALAVER_WEBHOOK_ALLOW_PRIVATE").ok();
-    w.allow_private = match env_private.as_deref() {
-        Some("true" | "1" | "yes") => true,
-        Some("false" | "0" | "no" | "") => false,
-        Some(other) => return Err(format!("PALAVER_WEBHOOK_ALLOW_PRIVATE must be true or false, not {other:?}")),
-        None => file.webhook_allow_private.unwrap_or(false),
-    };
+    w.allow_private = file.webhook_allow_private.unwrap_or(false);
     if let Some(delays) = file.webhook_retry_delays_ms.clone() {
         if delays.is_empty() || delays.contains(&0) {
             return Err("webhook_retry_delays_ms must list waits above 0".into());
@@ -225,7 +227,7 @@ pub fn core_config(db: &DbArgs, data_dir: &std::path::Path, file: &FileConfig) -
 
 /// The data directory and database backend from flags, environment and file.
 pub fn resolve_db(db: &DbArgs) -> Result<(PathBuf, Backend, FileConfig), String> {
-    let file = read_file(db.config.as_deref())?;
+    let file = read_file(db.config.as_deref(), &db.set)?;
     let data_dir = db.data_dir.clone().or(file.data_dir.clone()).unwrap_or_else(|| PathBuf::from("./data"));
     let url = db
         .database_url
@@ -247,6 +249,10 @@ impl Settings {
         let mqtt_listen = match mqtt_listen.as_str() {
             "off" | "" => None,
             a => Some(a.parse().map_err(|e| format!("invalid mqtt_listen address {a:?}: {e}"))?),
+        };
+        let metrics_listen = match args.metrics_listen.clone().or(file.metrics_listen.clone()).as_deref() {
+            None | Some("off" | "") => None,
+            Some(a) => Some(a.parse().map_err(|e| format!("invalid metrics_listen address {a:?}: {e}"))?),
         };
         let tls = match (args.tls_cert.clone().or(file.tls_cert.clone()), args.tls_key.clone().or(file.tls_key.clone()))
         {
@@ -323,6 +329,6 @@ impl Settings {
             limits.max_requests_per_connection = n;
         }
         let public_url = args.public_url.clone().or(file.public_url.clone()).map(|u| public_url(&u)).transpose()?;
-        Ok(Settings { listen, mqtt_listen, data_dir, backend, tls, store, core, limits, public_url })
+        Ok(Settings { listen, mqtt_listen, metrics_listen, data_dir, backend, tls, store, core, limits, public_url })
     }
 }

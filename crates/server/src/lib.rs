@@ -3,9 +3,11 @@
 mod bodies;
 pub mod config;
 mod cors;
-mod data_lock;
+pub mod data_lock;
 pub mod faces;
+pub mod layers;
 pub mod logs;
+pub mod metrics;
 mod mqtt_listener;
 pub mod serve;
 
@@ -25,6 +27,8 @@ use tokio_rustls::TlsAcceptor;
 pub struct Application {
     listener: TcpListener,
     mqtt_listener: Option<TcpListener>,
+    /// The `/metrics` listener and the recorder it renders, when `metrics_listen` is set.
+    metrics: Option<(TcpListener, metrics_exporter_prometheus::PrometheusHandle)>,
     router: Router,
     core: Core,
     tls: Option<TlsAcceptor>,
@@ -54,6 +58,16 @@ impl Application {
             }
             None => None,
         };
+        // Bound before the core opens, and the recorder installed, so that every handle the
+        // store and the core take records into it.
+        let metrics = match settings.metrics_listen {
+            Some(addr) => {
+                let l =
+                    TcpListener::bind(addr).await.map_err(|e| format!("cannot listen for metrics on {addr}: {e}"))?;
+                Some((l, metrics::install()?))
+            }
+            None => None,
+        };
         let mut core_config = settings.core.clone();
         core_config.public_url = match &settings.public_url {
             Some(url) => url.clone(),
@@ -75,7 +89,7 @@ impl Application {
         let mut limits = settings.limits.clone();
         limits.fit_to_descriptors();
         let router = router(core.clone(), &limits);
-        Ok(Application { listener, mqtt_listener, router, core, tls, default_app, limits, lock })
+        Ok(Application { listener, mqtt_listener, metrics, router, core, tls, default_app, limits, lock })
     }
 
     /// The address the server listens on (useful with port 0).
@@ -86,6 +100,11 @@ impl Application {
     /// The address of the MQTT listener, if there is one.
     pub fn mqtt_addr(&self) -> Option<SocketAddr> {
         self.mqtt_listener.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
+    /// The address of the metrics listener, if there is one.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|(l, _)| l.local_addr().ok())
     }
 
     /// The services, for tests and tools.
@@ -113,15 +132,29 @@ impl Application {
         if let Some(listener) = self.mqtt_listener {
             mqtt_listener::start(listener, self.core.clone(), self.tls.clone(), admission.clone());
         }
+        // Metrics stay up until the database has closed, so the last writes are counted.
+        let (stop_metrics, metrics_stopped) = tokio::sync::oneshot::channel::<()>();
+        let metrics_task = self.metrics.map(|(listener, handle)| {
+            if let Ok(addr) = listener.local_addr() {
+                tracing::info!("metrics are served at http://{addr}/metrics");
+            }
+            tokio::spawn(metrics::serve(listener, handle, async {
+                let _ = metrics_stopped.await;
+            }))
+        });
         serve::serve(self.listener, self.router, self.tls, self.limits, admission, shutdown).await;
         self.core.close().await;
+        let _ = stop_metrics.send(());
+        if let Some(task) = metrics_task {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), task).await;
+        }
         // Only once the database is closed may another server take the directory.
         drop(self.lock);
     }
 }
 
 /// Every face's routes, an answer in the right dialect for anything unknown, CORS, bodies
-/// read before handlers run, and a log line with a request id for every request.
+/// read before handlers run, request metrics, and a log line with a request id for every request.
 pub fn router(core: Core, limits: &config::ConnectionLimits) -> Router {
     let mut router = Router::new();
     for face in faces::FACES {
@@ -138,6 +171,7 @@ pub fn router(core: Core, limits: &config::ConnectionLimits) -> Router {
         .fallback(fallback)
         .layer(axum::middleware::from_fn(cors::cors))
         .layer(axum::middleware::from_fn_with_state(bodies, bodies::read_bodies))
+        .layer(metrics::RequestMetrics)
         .layer(logs::RequestLog)
 }
 

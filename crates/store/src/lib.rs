@@ -6,6 +6,7 @@
 //! never wait for the writer, and background consumers (webhooks) read on a thread of their
 //! own at the lowest CPU priority, so that they take only what the rest leaves.
 
+pub mod copy;
 pub mod db;
 mod migrate;
 pub mod postgres;
@@ -337,6 +338,15 @@ fn create_private(path: &std::path::Path) -> DbResult<()> {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(e) => Err(cannot(path, e)),
     }
+}
+
+/// One connection to `backend` with every migration applied, for one-off tools (copying a
+/// database, backups) that need neither the writer nor the readers of a [`Store`].
+pub fn connect_migrated(backend: &Backend) -> DbResult<Box<dyn Conn>> {
+    let (factory, _) = factory_for(backend);
+    let mut conn = factory(Role::Writer)?;
+    migrate::run(conn.as_mut())?;
+    Ok(conn)
 }
 
 fn factory_for(backend: &Backend) -> (ConnFactory, Dialect) {

@@ -14,6 +14,7 @@ const SQLITE: &[(i64, &str)] = &[
     (9, include_str!("../migrations/sqlite/0009_profiles_and_reports.sql")),
     (10, include_str!("../migrations/sqlite/0010_scheduled_messages.sql")),
     (11, include_str!("../migrations/sqlite/0011_history_independent_reads.sql")),
+    (12, include_str!("../migrations/sqlite/0012_app_lifecycle.sql")),
 ];
 const POSTGRES: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_init.sql")),
@@ -27,6 +28,7 @@ const POSTGRES: &[(i64, &str)] = &[
     (9, include_str!("../migrations/postgres/0009_profiles_and_reports.sql")),
     (10, include_str!("../migrations/postgres/0010_scheduled_messages.sql")),
     (11, include_str!("../migrations/postgres/0011_history_independent_reads.sql")),
+    (12, include_str!("../migrations/postgres/0012_app_lifecycle.sql")),
 ];
 
 /// An arbitrary constant naming the PostgreSQL advisory lock that serialises migrations, so

@@ -8,6 +8,9 @@ use postgres::{Client, NoTls, Statement};
 use std::collections::HashMap;
 use std::error::Error as StdError;
 
+/// How long connecting may take when the URL does not say (`connect_timeout=` seconds).
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// One PostgreSQL connection with its prepared statements.
 pub struct PgConn {
     client: Client,
@@ -15,9 +18,16 @@ pub struct PgConn {
 }
 
 impl PgConn {
-    /// Connects to `url` (`postgres://...`).
+    /// Connects to `url` (`postgres://...`). Without a `connect_timeout` in the URL, a
+    /// connection attempt gives up after [`CONNECT_TIMEOUT`] instead of waiting on an
+    /// unreachable host for as long as the network does.
     pub fn connect(url: &str) -> DbResult<Self> {
-        let client = Client::connect(url, NoTls).map_err(map_err)?;
+        let mut config: postgres::Config =
+            url.parse().map_err(|e: postgres::Error| DbError::Connection(format!("invalid database URL: {e}")))?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        let client = config.connect(NoTls).map_err(map_err)?;
         Ok(Self { client, statements: HashMap::new() })
     }
 

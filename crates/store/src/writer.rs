@@ -164,6 +164,28 @@ impl WriterStats {
     }
 }
 
+/// The writer's metrics, taken once when the writer starts: recording through a handle
+/// takes no lock and allocates nothing.
+struct WriterMetrics {
+    committed: metrics::Counter,
+    failed: metrics::Counter,
+    jobs: metrics::Histogram,
+    commit: metrics::Histogram,
+    queued: metrics::Gauge,
+}
+
+impl WriterMetrics {
+    fn new() -> Self {
+        Self {
+            committed: metrics::counter!("palaver_store_batches_total", "result" => "committed"),
+            failed: metrics::counter!("palaver_store_batches_total", "result" => "failed"),
+            jobs: metrics::histogram!("palaver_store_batch_jobs"),
+            commit: metrics::histogram!("palaver_store_commit_duration_seconds"),
+            queued: metrics::gauge!("palaver_store_write_queue_depth"),
+        }
+    }
+}
+
 /// What happens to a committed batch: its events are published and its jobs answered.
 /// With a [`Syncer`], that waits until the write-ahead log holding the batch is on disk.
 pub(crate) enum Acknowledge {
@@ -194,6 +216,7 @@ pub(crate) fn run_writer(
     let mut conn: Option<Box<dyn Conn>> = None;
     let mut stopping = false;
     let mut stats = WriterStats::default();
+    let metrics = WriterMetrics::new();
     while !stopping {
         let Ok(first) = rx.recv() else { break };
         let mut jobs = Vec::new();
@@ -211,6 +234,8 @@ pub(crate) fn run_writer(
                 Err(_) => break,
             }
         }
+        metrics.queued.set(rx.len() as f64);
+        metrics.jobs.record(jobs.len() as f64);
         if conn.as_ref().is_some_and(|c| c.is_broken()) {
             conn = None;
         }
@@ -228,22 +253,29 @@ pub(crate) fn run_writer(
         let Some(c) = conn.as_deref_mut() else {
             continue;
         };
-        match commit_batch(c, &mut jobs, &mut stats) {
-            Ok(events) => match &ack {
-                Acknowledge::AtCommit(sink) => {
-                    if !events.is_empty() {
-                        sink(events);
+        let started = std::time::Instant::now();
+        let committed = commit_batch(c, &mut jobs, &mut stats);
+        metrics.commit.record(started.elapsed().as_secs_f64());
+        match committed {
+            Ok(events) => {
+                metrics.committed.increment(1);
+                match &ack {
+                    Acknowledge::AtCommit(sink) => {
+                        if !events.is_empty() {
+                            sink(events);
+                        }
+                        jobs.into_iter().for_each(|j| j.finish(&Ok(())));
                     }
-                    jobs.into_iter().for_each(|j| j.finish(&Ok(())));
-                }
-                Acknowledge::AfterSync(syncer) => {
-                    if let Err(e) = syncer.send(Committed { jobs, events }) {
-                        let err = Err(DbError::Other("the log syncer stopped".into()));
-                        e.into_inner().jobs.into_iter().for_each(|j| j.finish(&err));
+                    Acknowledge::AfterSync(syncer) => {
+                        if let Err(e) = syncer.send(Committed { jobs, events }) {
+                            let err = Err(DbError::Other("the log syncer stopped".into()));
+                            e.into_inner().jobs.into_iter().for_each(|j| j.finish(&err));
+                        }
                     }
                 }
-            },
+            }
             Err(e) => {
+                metrics.failed.increment(1);
                 tracing::error!(error = %e, jobs = jobs.len(), "batch commit failed");
                 if c.is_broken() || matches!(e, DbError::Connection(_)) {
                     conn = None;

@@ -419,6 +419,11 @@ impl Core {
             _ => Ok(()),
         };
         let write = allowed.map(|()| self.store().write(move |tx| post_in(tx, app, post, false)));
-        async move { write?.await }
+        let sent = self.inner.messages_sent.clone();
+        async move {
+            let posted = write?.await?;
+            sent.increment(posted.iter().filter(|p| p.created).count() as u64);
+            Ok(posted)
+        }
     }
 }

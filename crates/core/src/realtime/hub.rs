@@ -1,6 +1,6 @@
 //! The map of users to their live connections on this node, and local fan-out.
 
-use super::outbox::{Frame, Outbox};
+use super::outbox::{Frame, Offered, Outbox};
 use bytes::Bytes;
 use palaver_domain::{AppId, ChangeKind, Event, UserId};
 use std::collections::HashMap;
@@ -14,6 +14,10 @@ pub trait Renderer: Send + Sync {
     fn render(&self, event: &Event, viewer: UserId) -> Option<Bytes>;
     /// Viewers with equal keys receive identical frames (0 when every viewer does).
     fn view_key(&self, event: &Event, viewer: UserId) -> u64;
+    /// The face's name, the `face` label of its connections' metrics.
+    fn face(&self) -> &'static str {
+        "other"
+    }
 }
 
 /// One live client connection.
@@ -46,6 +50,10 @@ pub struct Hub {
     remote: Mutex<HashMap<(AppId, UserId), u32>>,
     /// Live connections per app on this node.
     per_app: Mutex<HashMap<AppId, usize>>,
+    /// Frames queued to connections (handles taken once: recording takes no lock).
+    delivered: metrics::Counter,
+    /// Connections closed because their outbox overflowed.
+    dropped: metrics::Counter,
 }
 
 impl Default for Hub {
@@ -63,6 +71,8 @@ impl Hub {
             count: AtomicU64::new(0),
             remote: Mutex::new(HashMap::new()),
             per_app: Mutex::new(HashMap::new()),
+            delivered: metrics::counter!("palaver_events_delivered_total"),
+            dropped: metrics::counter!("palaver_slow_consumers_dropped_total"),
         }
     }
 
@@ -88,7 +98,9 @@ impl Hub {
             oldest.outbox.close();
             self.count.fetch_sub(1, Ordering::Relaxed);
             self.count_app(app, false);
+            metrics::gauge!("palaver_connections", "face" => oldest.renderer.face()).decrement(1.0);
         }
+        metrics::gauge!("palaver_connections", "face" => conn.renderer.face()).increment(1.0);
         list.push(conn);
         self.count.fetch_add(1, Ordering::Relaxed);
         self.count_app(app, true);
@@ -130,11 +142,11 @@ impl Hub {
         let Some(list) = shard.get_mut(&(app, user)) else {
             return 0;
         };
-        let before = list.len();
-        list.retain(|c| c.id != id);
-        if list.len() < before {
+        if let Some(at) = list.iter().position(|c| c.id == id) {
+            let gone = list.remove(at);
             self.count.fetch_sub(1, Ordering::Relaxed);
             self.count_app(app, false);
+            metrics::gauge!("palaver_connections", "face" => gone.renderer.face()).decrement(1.0);
         }
         let left = list.len();
         if left == 0 {
@@ -198,6 +210,7 @@ impl Hub {
         // users' presence: holding a shard lock while taking another could deadlock against a
         // waiting writer. The buffer is reused, so this costs no allocation per recipient.
         let mut conns: Vec<Arc<Connection>> = Vec::new();
+        let mut delivered = 0;
         for &user in event.recipients() {
             conns.clear();
             match self.shard(app, user).read().unwrap_or_else(|p| p.into_inner()).get(&(app, user)) {
@@ -215,12 +228,19 @@ impl Hub {
                         frame
                     }
                 };
-                if let Some(bytes) = frame
-                    && !conn.outbox.push(Frame { bytes, change })
-                {
-                    tracing::debug!(conn = conn.id, "dropping a connection that cannot keep up");
+                let Some(bytes) = frame else { continue };
+                match conn.outbox.offer(Frame { bytes, change }) {
+                    Offered::Queued => delivered += 1,
+                    Offered::Closed => {}
+                    Offered::Overflowed => {
+                        self.dropped.increment(1);
+                        tracing::debug!(conn = conn.id, "dropping a connection that cannot keep up");
+                    }
                 }
             }
+        }
+        if delivered > 0 {
+            self.delivered.increment(delivered);
         }
     }
 }

@@ -10,4 +10,4 @@ pub mod resume;
 pub mod router;
 
 pub use hub::{Connection, Hub, Renderer};
-pub use outbox::{Frame, Outbox};
+pub use outbox::{Frame, Offered, Outbox};

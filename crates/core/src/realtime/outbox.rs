@@ -26,6 +26,17 @@ pub struct Frame {
     pub change: ChangeId,
 }
 
+/// What became of a frame offered to an outbox.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Offered {
+    /// It waits to be written.
+    Queued,
+    /// The outbox was already closed.
+    Closed,
+    /// It did not fit: the outbox closed (the consumer is too slow).
+    Overflowed,
+}
+
 #[derive(Default)]
 struct State {
     queue: VecDeque<Frame>,
@@ -45,9 +56,14 @@ impl Outbox {
 
     /// Queues a frame. Returns false if the outbox is closed or just overflowed (and closed).
     pub fn push(&self, frame: Frame) -> bool {
+        self.offer(frame) == Offered::Queued
+    }
+
+    /// Queues a frame, telling a closed outbox from one this frame overflowed (and closed).
+    pub fn offer(&self, frame: Frame) -> Offered {
         let mut s = self.state();
         if s.closed {
-            return false;
+            return Offered::Closed;
         }
         if s.bytes + frame.bytes.len() > self.limit_bytes {
             s.closed = true;
@@ -55,13 +71,13 @@ impl Outbox {
             s.bytes = 0;
             drop(s);
             self.notify.notify_one();
-            return false;
+            return Offered::Overflowed;
         }
         s.bytes += frame.bytes.len();
         s.queue.push_back(frame);
         drop(s);
         self.notify.notify_one();
-        true
+        Offered::Queued
     }
 
     /// Closes the outbox; the consumer's next [`Outbox::next_batch`] returns `None`.

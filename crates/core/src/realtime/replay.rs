@@ -31,6 +31,7 @@ impl Core {
 
     /// Hands replayed events to this node's connections.
     fn deliver(&self, events: &[Event]) -> usize {
+        metrics::counter!("palaver_cluster_replayed_events_total").increment(events.len() as u64);
         for event in events {
             self.router().note_seen(event);
             self.hub().dispatch(event);

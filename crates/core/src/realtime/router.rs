@@ -138,7 +138,9 @@ impl EventRouter {
     /// Runs the dispatcher until [`Routed::Finish`]: each event goes to the local hub, then
     /// (when clustered) to the other nodes.
     pub async fn dispatch(self, mut rx: mpsc::Receiver<Routed>, hub: Arc<Hub>, cluster: Option<ClusterOut>) {
+        let depth = metrics::gauge!("palaver_router_queue_depth");
         while let Some(Routed::Events(batch)) = rx.recv().await {
+            depth.set(rx.len() as f64);
             for event in &batch {
                 self.note_seen(event);
                 hub.dispatch(event);

@@ -132,7 +132,10 @@ async fn run(core: Core, dialects: Dialects) {
         match claimed {
             Ok(endpoints) => {
                 for e in endpoints {
-                    if shared.running.lock().unwrap_or_else(|p| p.into_inner()).insert(e.id) {
+                    let mut running = shared.running.lock().unwrap_or_else(|p| p.into_inner());
+                    if running.insert(e.id) {
+                        metrics::gauge!("palaver_webhook_endpoints_busy").set(running.len() as f64);
+                        drop(running);
                         tokio::spawn(serve(shared.clone(), e));
                     }
                 }
@@ -161,7 +164,9 @@ async fn serve(shared: Shared, mut e: EndpointRow) {
     }
     let owner = shared.owner.clone();
     let _ = shared.core.store().write(move |tx| repo::release(tx.conn(), id, &owner)).await;
-    shared.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+    let mut running = shared.running.lock().unwrap_or_else(|p| p.into_inner());
+    running.remove(&id);
+    metrics::gauge!("palaver_webhook_endpoints_busy").set(running.len() as f64);
 }
 
 /// One prepared delivery.
@@ -361,6 +366,14 @@ async fn run_lane(
             Err(Failure::Refused(m)) => (Outcome::Forbidden, 0, m, String::new()),
             Err(Failure::Transport(m)) => (Outcome::Retry, 0, m, String::new()),
         };
+        let label = match (outcome, status) {
+            (Outcome::Done, 200..=299) => "delivered",
+            (Outcome::Done, _) => "refused",
+            (Outcome::Retry, _) => "retry",
+            _ => "forbidden",
+        };
+        metrics::counter!("palaver_webhook_attempts_total", "outcome" => label).increment(1);
+        metrics::histogram!("palaver_webhook_attempt_duration_seconds").record(started.elapsed().as_secs_f64());
         if outcome != Outcome::Done {
             stopped.insert(job.key);
             out.last_error = error.clone();

@@ -50,18 +50,28 @@ pub async fn nonce(State(q): State<Qiscus>, call: AppCall) -> ApiResult<Value> {
 pub async fn verify_identity_token(State(q): State<Qiscus>, call: AppCall) -> ApiResult<Value> {
     let token = call.params.opt_nonempty("identity_token")?.ok_or_else(|| required("identity_token"))?;
     q.core.may_log_in(call.from)?;
-    let Some(secret) = q.core.signing_secret(crate::SECRET.name, &call.app_code).await? else {
+    // The current secret, then previous ones in their grace period after a rotation.
+    let secrets = q.core.signing_secrets(crate::SECRET.name, &call.app_code).await?;
+    if secrets.is_empty() {
         return Err(ApiError::unauthorized("This app keeps no secret key to check identity tokens with"));
-    };
+    }
     let mut validation = Validation::new(Algorithm::HS256);
     validation.set_issuer(&[call.app_code.as_str()]);
     validation.set_required_spec_claims(&["exp", "iss"]);
     validation.validate_nbf = true;
     validation.leeway = LEEWAY_SECS;
-    let claims = decode::<Claims>(&token, &DecodingKey::from_secret(secret.as_bytes()), &validation)
+    let mut decoded = Err(None);
+    for secret in &secrets {
+        decoded = decode::<Claims>(&token, &DecodingKey::from_secret(secret.as_bytes()), &validation).map_err(Some);
+        if decoded.is_ok() {
+            break;
+        }
+    }
+    let claims = decoded
         .map_err(|e| {
             q.core.note_failed_login(call.from);
-            ApiError::unauthorized(format!("Invalid identity token: {e}"))
+            let why = e.map(|e| e.to_string()).unwrap_or_default();
+            ApiError::unauthorized(format!("Invalid identity token: {why}"))
         })?
         .claims;
     if !q.core.take_login_nonce(call.app, &claims.nce).await? {

@@ -63,6 +63,10 @@ pub fn entries(b: &Bytes) -> impl Iterator<Item = (Kind, &str, Bytes)> {
 pub struct MqttRenderer;
 
 impl Renderer for MqttRenderer {
+    fn face(&self) -> &'static str {
+        "qiscus"
+    }
+
     fn render(&self, event: &Event, viewer: UserId) -> Option<Bytes> {
         match event {
             Event::Committed { change, .. } => match &change.kind {

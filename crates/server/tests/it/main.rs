@@ -1,15 +1,19 @@
 //! Palaver's integration tests: one binary, each test against its own server bound to
 //! `127.0.0.1:0` over real sockets, with its own database.
 
+mod app_cli;
 mod change_log;
 mod cli;
 mod client_support;
 mod cluster;
+mod config_cli;
 mod connections;
 mod crash;
+mod db_cli;
 mod first_start;
 mod limits;
 mod logs;
+mod metrics;
 mod process_support;
 mod qiscus_auth;
 mod qiscus_client;

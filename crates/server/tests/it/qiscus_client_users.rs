@@ -190,7 +190,8 @@ async fn uploads_stream_to_a_file_url_any_participant_can_fetch() {
 async fn a_rotated_secret_replaces_the_old_one_for_the_server_api_and_identity_tokens() {
     let app = TestApp::spawn().await;
     let (app_id, old) = (app.creds.qiscus_app_id.clone(), app.creds.qiscus_secret.clone());
-    let key = app.core.rotate_key("default", palaver_qiscus::SECRET).await.unwrap();
+    let key =
+        app.core.rotate_keys("default", &[palaver_qiscus::SECRET], std::time::Duration::ZERO).await.unwrap().remove(0);
     assert_eq!(key.id, app_id);
     for (secret, status) in [(old.as_str(), 401), (key.secret.as_str(), 200)] {
         let headers = [("QISCUS-SDK-APP-ID", app_id.as_str()), ("QISCUS-SDK-SECRET", secret)];

@@ -109,6 +109,7 @@ impl TestApp {
         let mut settings = Settings {
             listen: "127.0.0.1:0".parse().unwrap(),
             mqtt_listen: Some("127.0.0.1:0".parse().unwrap()),
+            metrics_listen: None,
             data_dir: dir.path().to_path_buf(),
             backend: test_backend(dir.path()).await,
             tls: None,

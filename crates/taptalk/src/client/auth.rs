@@ -34,6 +34,9 @@ pub async fn check_app_key(t: &TapTalk, value: Option<&str>, from: Option<IpAddr
         KeyCheck::Unknown => Err(ApiError::new(491, "49103", "App key is not found", "")),
         KeyCheck::WrongSecret => Err(invalid()),
         KeyCheck::WrongKind => Err(ApiError::new(491, "49104", "The key is not an app key", "")),
+        KeyCheck::Disabled => {
+            Err(ApiError::from(palaver_domain::Error::Forbidden(palaver_domain::Denied::AppDisabled)))
+        }
     }
 }
 

@@ -49,6 +49,10 @@ impl TapTalkRenderer {
 }
 
 impl Renderer for TapTalkRenderer {
+    fn face(&self) -> &'static str {
+        "taptalk"
+    }
+
     fn view_key(&self, event: &Event, viewer: UserId) -> u64 {
         let Event::Committed { change, .. } = event else { return 0 };
         match &change.kind {

@@ -42,6 +42,9 @@ impl FromRequestParts<TapTalk> for ServerApp {
             KeyCheck::Unknown => Err(ApiError::new(491, "49103", "Server key is not found", "")),
             KeyCheck::WrongSecret => Err(invalid()),
             KeyCheck::WrongKind => Err(ApiError::new(491, "49104", "The key is not a server key", "")),
+            KeyCheck::Disabled => {
+                Err(ApiError::from(palaver_domain::Error::Forbidden(palaver_domain::Denied::AppDisabled)))
+            }
         }
     }
 }

@@ -30,6 +30,7 @@ mod rooms;
 mod scheduled;
 pub mod secrets;
 mod sessions;
+pub mod transfer;
 mod users;
 pub mod webhooks;
 

@@ -12,6 +12,7 @@ use std::process::ExitCode;
 mod app_cli;
 mod config_cli;
 mod db_cli;
+mod export_cli;
 mod report_cli;
 mod room_cli;
 mod user_cli;
@@ -85,6 +86,11 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Write an app as JSON lines (users, rooms, messages, participants, contacts, blocks),
+    /// to move it to another Palaver server.
+    Export(export_cli::ExportArgs),
+    /// Load an export into an existing app; importing the same file again changes nothing.
+    Import(export_cli::ImportArgs),
     /// Move a whole deployment's database to an empty PostgreSQL database, then count every
     /// table on both sides. Stop the servers first.
     MigrateDb {
@@ -128,6 +134,8 @@ fn main() -> ExitCode {
             Some(Command::Migrate(db)) => migrate(&db).await,
             Some(Command::Config { command }) => config_cli::run(command),
             Some(Command::Backup { to, json, db }) => db_cli::backup(&db, &to, json).await,
+            Some(Command::Export(args)) => export_cli::export(args).await,
+            Some(Command::Import(args)) => export_cli::import(args).await,
             Some(Command::MigrateDb { from, to, json }) => db_cli::migrate_db(&from, &to, json).await,
         }
     });

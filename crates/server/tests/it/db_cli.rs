@@ -7,12 +7,12 @@ use crate::support::{Endpoint, fresh_schema};
 use serde_json::{Value, json};
 use std::process::Command;
 
-fn palaver() -> Command {
+pub(crate) fn palaver() -> Command {
     Command::new(env!("CARGO_BIN_EXE_palaver"))
 }
 
 /// Users, personal and group rooms, messages (one deleted, one read), contacts.
-async fn populate(on: &Endpoint) {
+pub(crate) async fn populate(on: &Endpoint) {
     for (xc, name) in [("ann", "Ann"), ("bob", "Bob"), ("cy", "Cy")] {
         on.user(xc, name).await;
     }
@@ -34,7 +34,7 @@ async fn populate(on: &Endpoint) {
 }
 
 /// A Qiscus Server REST `GET`, asserting success.
-async fn qiscus(on: &Endpoint, path_and_query: &str) -> Value {
+pub(crate) async fn qiscus(on: &Endpoint, path_and_query: &str) -> Value {
     let headers =
         [("QISCUS-SDK-APP-ID", on.creds.qiscus_app_id.as_str()), ("QISCUS-SDK-SECRET", &on.creds.qiscus_secret)];
     let a = on.request("GET", &format!("/api/v2.1/rest/{path_and_query}"), &headers, "").await;

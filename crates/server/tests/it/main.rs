@@ -10,6 +10,7 @@ mod config_cli;
 mod connections;
 mod crash;
 mod db_cli;
+mod export_cli;
 mod first_start;
 mod limits;
 mod logs;

@@ -150,7 +150,7 @@ struct KeyMap {
 /// Key ids to their kind, app, secret hash and previous secrets, and the apps that are closed
 /// (disabled or deleted). Reloaded from the store when an unknown id shows up (an app created
 /// by another process or node), when a secret does not match (a rotation made elsewhere: the
-/// key id stays), and every few seconds while requests come (an app disabled elsewhere).
+/// key id stays), and every few seconds in the background (an app disabled elsewhere).
 pub(crate) struct AppRegistry {
     keys: RwLock<KeyMap>,
     last_reload: tokio::sync::Mutex<Instant>,
@@ -158,7 +158,7 @@ pub(crate) struct AppRegistry {
 
 /// Least time between two reloads caused by unknown key ids or wrong secrets.
 const RELOAD_INTERVAL: Duration = Duration::from_millis(200);
-/// Age after which the next authentication reloads the keys (whoever changed them).
+/// How often the keys are reloaded in the background (whoever changed them).
 const REFRESH_EVERY: Duration = Duration::from_secs(3);
 
 impl AppRegistry {
@@ -195,24 +195,10 @@ impl AppRegistry {
         self.keys.read().unwrap_or_else(|p| p.into_inner()).closed.contains(&app)
     }
 
-    async fn reload(&self, store: &Store) {
-        match store.read(|c| apps::key_state(c, now_ms())).await {
-            Ok(state) => self.replace(state),
-            Err(e) => {
-                let e: DbError = e;
-                tracing::error!(error = %e, "reloading app keys");
-            }
-        }
-    }
-
-    /// Reloads if the keys are older than [`REFRESH_EVERY`], unless another caller is
-    /// reloading already.
-    async fn refresh_if_stale(&self, store: &Store) {
-        let Ok(mut last) = self.last_reload.try_lock() else { return };
-        if last.elapsed() >= REFRESH_EVERY {
-            *last = Instant::now();
-            self.reload(store).await;
-        }
+    /// Reads the keys and closed apps again.
+    async fn reload(&self, store: &Store) -> Result<(), DbError> {
+        self.replace(store.read(|c| apps::key_state(c, now_ms())).await?);
+        Ok(())
     }
 
     /// Reloads (at most every [`RELOAD_INTERVAL`]) and looks `id` up again.
@@ -220,17 +206,18 @@ impl AppRegistry {
         let mut last = self.last_reload.lock().await;
         if last.elapsed() >= RELOAD_INTERVAL {
             *last = Instant::now();
-            self.reload(store).await;
+            if let Err(e) = self.reload(store).await {
+                tracing::error!(error = %e, "reloading app keys");
+            }
         }
         self.lookup(id)
     }
 
     async fn find(&self, store: &Store, id: &str) -> Option<KeyEntry> {
-        if self.lookup(id).is_some() {
-            self.refresh_if_stale(store).await;
-            return self.lookup(id);
+        match self.lookup(id) {
+            Some(found) => Some(found),
+            None => self.find_again(store, id).await,
         }
-        self.find_again(store, id).await
     }
 }
 
@@ -327,10 +314,25 @@ impl Core {
         }
     }
 
+    /// Reloads the keys every [`REFRESH_EVERY`] until shutdown, so that apps disabled,
+    /// enabled or deleted by another process take effect here without a request waiting for
+    /// the reload.
+    pub(crate) async fn refresh_apps_forever(self) {
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + REFRESH_EVERY, REFRESH_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                () = self.tasks().stopping() => return,
+            }
+            if let Err(e) = self.reload_apps().await {
+                tracing::warn!(error = %e, "reloading the apps' keys");
+            }
+        }
+    }
+
     pub(crate) async fn reload_apps(&self) -> Result<(), Error> {
-        let state = self.store().read(|c| apps::key_state(c, now_ms())).await.map_err(Error::from)?;
-        self.inner.apps.replace(state);
-        Ok(())
+        Ok(self.inner.apps.reload(self.store()).await?)
     }
 
     /// Checks a key of the given kind sent from `from` (failures count against the address).
@@ -362,8 +364,7 @@ impl Core {
     }
 
     /// Refuses the calls of a disabled (or deleted) app: `Forbidden(AppDisabled)`.
-    pub async fn app_open(&self, app: AppId) -> Result<(), Error> {
-        self.inner.apps.refresh_if_stale(self.store()).await;
+    pub fn app_open(&self, app: AppId) -> Result<(), Error> {
         if self.inner.apps.is_closed(app) { Err(Error::Forbidden(Denied::AppDisabled)) } else { Ok(()) }
     }
 }

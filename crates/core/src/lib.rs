@@ -232,6 +232,7 @@ impl Core {
         core.sweep_incoming();
         core.reload_rate_limits().await?;
         core.tasks().spawn(core.clone().housekeeping_forever());
+        core.tasks().spawn(core.clone().refresh_apps_forever());
         if let Some(cluster) = cluster {
             cluster
                 .subscribe(core.hub().clone(), core.router().clone(), core.tasks())

@@ -98,7 +98,7 @@ impl Core {
             .await
             .inspect_err(|e| self.count_failure(from, e))?;
         // A disabled app's tokens open nothing (its MQTT token topics included).
-        self.app_open(user.app).await?;
+        self.app_open(user.app)?;
         Ok(user)
     }
 

@@ -4,7 +4,7 @@
 use indicatif::{ProgressBar, ProgressStyle};
 use palaver_server::config::{DbArgs, resolve_db};
 use palaver_server::data_lock::DataDirLock;
-use palaver_store::{Backend, connect_migrated};
+use palaver_store::{Backend, connect, connect_migrated};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
@@ -19,12 +19,15 @@ pub async fn backup(db: &DbArgs, to: &Path, json_out: bool) -> Result<(), String
              (and `pg_restore --dbname=URL palaver.dump` to restore)"
             .into());
     };
+    if !source.exists() {
+        return Err(format!("{} does not exist: there is nothing to back up", source.display()));
+    }
     if to.exists() {
         return Err(format!("{} exists: a backup never overwrites a file", to.display()));
     }
     let target = to.to_str().ok_or("the backup's path is not UTF-8")?.to_string();
     let done = tokio::task::spawn_blocking(move || {
-        let mut conn = connect_migrated(&Backend::Sqlite(source))?;
+        let mut conn = connect(&Backend::Sqlite(source))?;
         conn.execute("VACUUM INTO $1", &[target.as_str().into()])
     })
     .await

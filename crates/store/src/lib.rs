@@ -340,11 +340,18 @@ fn create_private(path: &std::path::Path) -> DbResult<()> {
     }
 }
 
-/// One connection to `backend` with every migration applied, for one-off tools (copying a
-/// database, backups) that need neither the writer nor the readers of a [`Store`].
-pub fn connect_migrated(backend: &Backend) -> DbResult<Box<dyn Conn>> {
+/// One connection to `backend` with its schema as it is, for one-off tools that need neither
+/// the writer nor the readers of a [`Store`] (a backup copies the database it finds, migrated
+/// or not).
+pub fn connect(backend: &Backend) -> DbResult<Box<dyn Conn>> {
     let (factory, _) = factory_for(backend);
-    let mut conn = factory(Role::Writer)?;
+    factory(Role::Writer)
+}
+
+/// Like [`connect`], with every migration applied first (copying a database needs the
+/// schema of this version on both sides).
+pub fn connect_migrated(backend: &Backend) -> DbResult<Box<dyn Conn>> {
+    let mut conn = connect(backend)?;
     migrate::run(conn.as_mut())?;
     Ok(conn)
 }

@@ -151,10 +151,8 @@ pub(crate) fn insert_message(
     // The client id's uniqueness in the room decides: a repeat inserts nothing (and its id from
     // the sequence goes unused, which is harmless), and the stored message is the answer.
     let id = tx.next_seq()?;
-    // Within a room `created` strictly increases (a message that would share its predecessor's
-    // millisecond takes the next one), so paging by `created` never skips or repeats one.
     let newest = messages::newest(tx.conn(), room.id)?;
-    let created = now_ms().max(newest.map_or(0, |n| n.created + 1));
+    let created = messages::created_after(newest.as_ref(), now_ms());
     let message = Message {
         id: MessageId(id),
         app: room.app,

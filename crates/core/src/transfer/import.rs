@@ -284,7 +284,7 @@ fn message(
     };
     let id = tx.next_seq()?;
     let newest = messages::newest(tx.conn(), room)?;
-    let created = m.created.max(newest.map_or(0, |n| n.created + 1));
+    let created = messages::created_after(newest.as_ref(), m.created);
     let mut message = Message {
         id: MessageId(id),
         app,

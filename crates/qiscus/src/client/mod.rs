@@ -108,7 +108,7 @@ async fn app_of(q: &Qiscus, parts: &Parts) -> Result<(AppId, String), ApiError> 
         Some(app) => {
             // The server's request log names the app.
             tracing::Span::current().record("app", app.0);
-            q.core.app_open(app).await?;
+            q.core.app_open(app)?;
             Ok((app, app_code))
         }
         None => Err(ApiError::unauthorized("Unknown QISCUS-SDK-APP-ID")),

@@ -308,6 +308,13 @@ pub struct Newest {
     pub seq: i64,
 }
 
+/// When a message of a room whose newest message is `newest` is created, `at` or later:
+/// within a room `created` strictly increases (a message that would share its predecessor's
+/// millisecond takes the next one), so paging by `created` never skips or repeats one.
+pub fn created_after(newest: Option<&Newest>, at: i64) -> i64 {
+    at.max(newest.map_or(0, |n| n.created + 1))
+}
+
 /// The newest message of `room`, `None` for an empty room.
 pub fn newest(conn: &mut dyn Conn, room: RoomId) -> DbResult<Option<Newest>> {
     conn.query_opt(
